@@ -1,0 +1,274 @@
+// The pure-JavaScript kernels: the readable specification of every op, the oracle of the parity
+// tests, and the fallback where SIMD WebAssembly is missing. Plain loops, float64 arithmetic on
+// float32 storage; no SIMD, no blocking, no tricks beyond keeping inner loops contiguous.
+import type { Kernels } from './kernels.js';
+
+const HEAP_BASE = 16;
+
+// Scalar arguments are float32 in the wasm kernels; rounding them here too keeps the semantics identical.
+const f32 = Math.fround; // offset 0 means "none"; the first 64 bytes are never handed out
+
+/** y = f(x) for activation code act (see ACT_CODE). */
+function act(x: number, code: number, alpha: number): number {
+  switch (code) {
+    case 1: return x < 0 ? 0 : x; // relu; NaN passes through
+    case 2: return x < 0 ? alpha * x : x; // leaky relu
+    case 3: return 1 / (1 + Math.exp(-x)); // sigmoid
+    case 4: return Math.tanh(x);
+    default: return x;
+  }
+}
+
+/** f'(x) in terms of y = f(x). */
+function actGrad(y: number, code: number, alpha: number): number {
+  switch (code) {
+    case 1: return y > 0 ? 1 : 0;
+    case 2: return y > 0 ? 1 : alpha;
+    case 3: return y * (1 - y);
+    case 4: return 1 - y * y;
+    default: return 1;
+  }
+}
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** The JavaScript backend's kernels over a growable Float32Array heap. */
+export class JsKernels implements Kernels {
+  readonly name = 'js' as const;
+  readonly base = HEAP_BASE;
+  f32: Float32Array;
+  private row64 = new Float64Array(0); // gemm accumulator row, grown to the widest n seen
+
+  constructor(initialFloats = 1 << 16) {
+    this.f32 = new Float32Array(Math.max(initialFloats, HEAP_BASE));
+  }
+
+  grow(floats: number): boolean {
+    if (floats <= this.f32.length) return true;
+    let next: Float32Array;
+    try {
+      next = new Float32Array(floats);
+    } catch {
+      return false;
+    }
+    next.set(this.f32);
+    this.f32 = next;
+    return true;
+  }
+
+  gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
+    bias: number, actCode: number, actAlpha: number): void {
+    alpha = f32(alpha); beta = f32(beta); actAlpha = f32(actAlpha);
+    const h = this.f32;
+    if (this.row64.length < n) this.row64 = new Float64Array(n);
+    const acc = this.row64;
+    for (let i = 0; i < m; i++) {
+      if (transB) {
+        // op(b)(p, j) = b[j ldb + p]: dot products along contiguous rows of b.
+        for (let j = 0; j < n; j++) {
+          const bj = b + j * ldb;
+          let s = 0;
+          if (transA) for (let p = 0; p < k; p++) s += h[a + p * lda + i] * h[bj + p];
+          else for (let p = 0, ai = a + i * lda; p < k; p++) s += h[ai + p] * h[bj + p];
+          acc[j] = s;
+        }
+      } else {
+        // op(b)(p, j) = b[p ldb + j]: accumulate rows of b scaled by op(a)(i, p).
+        acc.fill(0, 0, n);
+        for (let p = 0; p < k; p++) {
+          const aip = transA ? h[a + p * lda + i] : h[a + i * lda + p];
+          const bp = b + p * ldb;
+          for (let j = 0; j < n; j++) acc[j] += aip * h[bp + j];
+        }
+      }
+      const ci = c + i * ldc;
+      for (let j = 0; j < n; j++) {
+        let v = alpha * acc[j];
+        if (beta !== 0) v += beta * h[ci + j];
+        if (bias) v += h[bias + j];
+        h[ci + j] = act(v, actCode, actAlpha);
+      }
+    }
+  }
+
+  bias_act_f32(out: number, inp: number, bias: number, rows: number, cols: number, actCode: number, actAlpha: number): void {
+    actAlpha = f32(actAlpha);
+    const h = this.f32;
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        h[out + i * cols + j] = act(h[inp + i * cols + j] + (bias ? h[bias + j] : 0), actCode, actAlpha);
+      }
+    }
+  }
+
+  act_backward_f32(dinp: number, dout: number, out: number, len: number, actCode: number, actAlpha: number): void {
+    actAlpha = f32(actAlpha);
+    const h = this.f32;
+    for (let i = 0; i < len; i++) h[dinp + i] = h[dout + i] * actGrad(h[out + i], actCode, actAlpha);
+  }
+
+  col_sum_f32(out: number, inp: number, rows: number, cols: number, beta: number): void {
+    beta = f32(beta);
+    const h = this.f32;
+    for (let j = 0; j < cols; j++) {
+      let s = 0;
+      for (let i = 0; i < rows; i++) s = Math.fround(s + h[inp + i * cols + j]); // float32, row order
+      h[out + j] = beta !== 0 ? h[out + j] * beta + s : s;
+    }
+  }
+
+  scale_f32(x: number, alpha: number, len: number): void {
+    alpha = f32(alpha);
+    const h = this.f32;
+    for (let i = 0; i < len; i++) h[x + i] *= alpha;
+  }
+
+  axpy_f32(y: number, alpha: number, x: number, len: number): void {
+    alpha = f32(alpha);
+    const h = this.f32;
+    for (let i = 0; i < len; i++) h[y + i] += alpha * h[x + i];
+  }
+
+  fill_f32(x: number, value: number, len: number): void {
+    this.f32.fill(value, x, x + len);
+  }
+
+  copy_f32(dst: number, src: number, len: number): void {
+    this.f32.copyWithin(dst, src, src + len);
+  }
+
+  sumsq_f32(x: number, len: number): number {
+    const h = this.f32;
+    let s = 0;
+    for (let i = 0; i < len; i++) s += h[x + i] * h[x + i];
+    return s;
+  }
+
+  bce_logits_f32(dlogit: number, rowloss: number, logit: number, target: number, rows: number, cols: number, gscale: number): number {
+    gscale = f32(gscale);
+    const h = this.f32;
+    let total = 0;
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        const l = h[logit + i * cols + j];
+        const t = h[target + i * cols + j];
+        const e = Math.exp(-Math.abs(l)); // in (0, 1]: no overflow for any logit
+        s += Math.max(l, 0) - l * t + Math.log1p(e);
+        if (dlogit) h[dlogit + i * cols + j] = ((l < 0 ? e / (1 + e) : 1 / (1 + e)) - t) * gscale;
+      }
+      if (rowloss) h[rowloss + i] = s;
+      total += s;
+    }
+    return total;
+  }
+
+  sse_f32(dpred: number, rowloss: number, pred: number, target: number, rows: number, cols: number, gscale: number): number {
+    gscale = f32(gscale);
+    const h = this.f32;
+    let total = 0;
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        const d = h[pred + i * cols + j] - h[target + i * cols + j];
+        s += d * d;
+        if (dpred) h[dpred + i * cols + j] = 2 * d * gscale;
+      }
+      if (rowloss) h[rowloss + i] = s;
+      total += s;
+    }
+    return total;
+  }
+
+  gauss_nll_f32(dmean: number, dlogvar: number, rowloss: number, mean: number, logvar: number, x: number, rows: number, cols: number, gscale: number): number {
+    gscale = f32(gscale);
+    const h = this.f32;
+    if (dlogvar) h.fill(0, dlogvar, dlogvar + cols);
+    let total = 0;
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        const lv = h[logvar + j];
+        const d = h[mean + i * cols + j] - h[x + i * cols + j];
+        const w = Math.exp(-lv);
+        s += 0.5 * (d * d * w + lv) + HALF_LOG_2PI;
+        if (dmean) h[dmean + i * cols + j] = d * w * gscale;
+        if (dlogvar) h[dlogvar + j] += 0.5 * (1 - d * d * w) * gscale;
+      }
+      if (rowloss) h[rowloss + i] = s;
+      total += s;
+    }
+    return total;
+  }
+
+  kl_normal_f32(dmean: number, dlogvar: number, rowloss: number, mean: number, logvar: number, rows: number, cols: number, gscale: number): number {
+    gscale = f32(gscale);
+    const h = this.f32;
+    let total = 0;
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        const m = h[mean + i * cols + j];
+        const lv = h[logvar + i * cols + j];
+        const ev = Math.exp(lv);
+        s += 0.5 * (ev + m * m - 1 - lv);
+        if (dmean) {
+          h[dmean + i * cols + j] += m * gscale;
+          h[dlogvar + i * cols + j] += 0.5 * (ev - 1) * gscale;
+        }
+      }
+      if (rowloss) h[rowloss + i] = s;
+      total += s;
+    }
+    return total;
+  }
+
+  reparam_f32(z: number, mean: number, logvar: number, eps: number, len: number): void {
+    const h = this.f32;
+    for (let i = 0; i < len; i++) h[z + i] = h[mean + i] + Math.exp(0.5 * h[logvar + i]) * h[eps + i];
+  }
+
+  reparam_backward_f32(dmean: number, dlogvar: number, dz: number, logvar: number, eps: number, len: number): void {
+    const h = this.f32;
+    for (let i = 0; i < len; i++) {
+      const d = h[dz + i];
+      h[dlogvar + i] = 0.5 * d * h[eps + i] * Math.exp(0.5 * h[logvar + i]);
+      h[dmean + i] = d;
+    }
+  }
+
+  sgd_f32(param: number, grad: number, len: number, lr: number, wd: number): void {
+    lr = f32(lr); wd = f32(wd);
+    const h = this.f32;
+    for (let i = 0; i < len; i++) h[param + i] -= lr * (h[grad + i] + wd * h[param + i]);
+  }
+
+  sgd_momentum_f32(param: number, vel: number, grad: number, len: number, lr: number, momentum: number, wd: number, nesterov: number): void {
+    lr = f32(lr); momentum = f32(momentum); wd = f32(wd);
+    const h = this.f32;
+    for (let i = 0; i < len; i++) {
+      const g = h[grad + i] + wd * h[param + i];
+      const v = momentum * h[vel + i] + g;
+      h[vel + i] = v;
+      h[param + i] -= lr * (nesterov ? g + momentum * v : v);
+    }
+  }
+
+  adam_f32(param: number, m: number, v: number, grad: number, len: number, lr: number, beta1: number, beta2: number,
+    eps: number, wd: number, stepSize: number, invSqrtBc2: number, decoupled: number): void {
+    lr = f32(lr); beta1 = f32(beta1); beta2 = f32(beta2); eps = f32(eps); wd = f32(wd); stepSize = f32(stepSize); invSqrtBc2 = f32(invSqrtBc2);
+    const h = this.f32;
+    const shrink = decoupled ? 1 - lr * wd : 1;
+    const l2 = decoupled ? 0 : wd;
+    for (let i = 0; i < len; i++) {
+      const p = h[param + i];
+      const g = h[grad + i] + l2 * p;
+      const m1 = beta1 * h[m + i] + (1 - beta1) * g;
+      const v1 = beta2 * h[v + i] + (1 - beta2) * g * g;
+      h[m + i] = m1;
+      h[v + i] = v1;
+      h[param + i] = p * shrink - stepSize * m1 / (Math.sqrt(v1) * invSqrtBc2 + eps);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+// The WebAssembly backend: instantiates the SIMD kernels (assembly/, embedded in the bundle by
+// the build) and forwards each op with offsets converted from floats to bytes. Owns the wasm
+// memory; f32 is replaced after every growth so that no caller keeps a detached view.
+import type { BackendName, Kernels } from './kernels.js';
+import { KERNELS_WASM_BASE64 } from './generated/kernels_wasm.js';
+
+/** The raw exports of build/kernels.wasm: byte offsets, dimensions, numbers. */
+interface WasmExports {
+  memory: WebAssembly.Memory;
+  heap_base(): number;
+  gemm_workspace_floats(): number;
+  gemm_set_workspace(ptr: number): void;
+  [kernel: string]: unknown;
+}
+
+type KernelFn = (...args: number[]) => number;
+
+/** The smallest module using a v128 instruction: validates only where SIMD is supported. */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+/** True when this engine validates SIMD WebAssembly. */
+export function simdSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/** The kernel module's bytes, decoded from the generated base64 module. */
+export function kernelsWasmBytes(): Uint8Array<ArrayBuffer> {
+  const text = atob(KERNELS_WASM_BASE64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+const PAGE = 65536;
+
+/** Instantiates the SIMD kernels; rejects if the engine cannot compile them. */
+export async function createWasmKernels(): Promise<Kernels> {
+  const { instance } = await WebAssembly.instantiate(kernelsWasmBytes(), {});
+  return new WasmKernels(instance.exports as unknown as WasmExports);
+}
+
+class WasmKernels implements Kernels {
+  readonly name: BackendName = 'wasm';
+  readonly base: number;
+  f32: Float32Array;
+  private readonly memory: WebAssembly.Memory;
+  private readonly x: Record<string, KernelFn>;
+
+  constructor(exports: WasmExports) {
+    this.memory = exports.memory;
+    this.x = exports as unknown as Record<string, KernelFn>;
+    const ws = align64(exports.heap_base());
+    const wsEnd = ws + exports.gemm_workspace_floats() * 4;
+    this.base = align64(wsEnd) / 4;
+    this.f32 = new Float32Array(this.memory.buffer);
+    if (!this.grow(this.base + 1024)) throw new Error('cannot allocate the gemm workspace');
+    exports.gemm_set_workspace(ws);
+  }
+
+  grow(floats: number): boolean {
+    const need = Math.ceil((floats * 4) / PAGE);
+    const have = this.memory.buffer.byteLength / PAGE;
+    if (need > have) {
+      try {
+        this.memory.grow(need - have);
+      } catch {
+        return false;
+      }
+    }
+    if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
+      this.f32 = new Float32Array(this.memory.buffer);
+    }
+    return true;
+  }
+
+  gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
+    bias: number, act: number, actAlpha: number): void {
+    this.x.gemm_f32(transA, transB, m, n, k, alpha, a * 4, lda, b * 4, ldb, beta, c * 4, ldc, bias * 4, act, actAlpha);
+  }
+  bias_act_f32(out: number, inp: number, bias: number, rows: number, cols: number, act: number, actAlpha: number): void {
+    this.x.bias_act_f32(out * 4, inp * 4, bias * 4, rows, cols, act, actAlpha);
+  }
+  act_backward_f32(dinp: number, dout: number, out: number, len: number, act: number, actAlpha: number): void {
+    this.x.act_backward_f32(dinp * 4, dout * 4, out * 4, len, act, actAlpha);
+  }
+  col_sum_f32(out: number, inp: number, rows: number, cols: number, beta: number): void {
+    this.x.col_sum_f32(out * 4, inp * 4, rows, cols, beta);
+  }
+  scale_f32(x: number, alpha: number, len: number): void {
+    this.x.scale_f32(x * 4, alpha, len);
+  }
+  axpy_f32(y: number, alpha: number, x: number, len: number): void {
+    this.x.axpy_f32(y * 4, alpha, x * 4, len);
+  }
+  fill_f32(x: number, value: number, len: number): void {
+    this.x.fill_f32(x * 4, value, len);
+  }
+  copy_f32(dst: number, src: number, len: number): void {
+    this.x.copy_f32(dst * 4, src * 4, len);
+  }
+  sumsq_f32(x: number, len: number): number {
+    return this.x.sumsq_f32(x * 4, len);
+  }
+  bce_logits_f32(dlogit: number, rowloss: number, logit: number, target: number, rows: number, cols: number, gscale: number): number {
+    return this.x.bce_logits_f32(dlogit * 4, rowloss * 4, logit * 4, target * 4, rows, cols, gscale);
+  }
+  sse_f32(dpred: number, rowloss: number, pred: number, target: number, rows: number, cols: number, gscale: number): number {
+    return this.x.sse_f32(dpred * 4, rowloss * 4, pred * 4, target * 4, rows, cols, gscale);
+  }
+  gauss_nll_f32(dmean: number, dlogvar: number, rowloss: number, mean: number, logvar: number, x: number, rows: number, cols: number, gscale: number): number {
+    return this.x.gauss_nll_f32(dmean * 4, dlogvar * 4, rowloss * 4, mean * 4, logvar * 4, x * 4, rows, cols, gscale);
+  }
+  kl_normal_f32(dmean: number, dlogvar: number, rowloss: number, mean: number, logvar: number, rows: number, cols: number, gscale: number): number {
+    return this.x.kl_normal_f32(dmean * 4, dlogvar * 4, rowloss * 4, mean * 4, logvar * 4, rows, cols, gscale);
+  }
+  reparam_f32(z: number, mean: number, logvar: number, eps: number, len: number): void {
+    this.x.reparam_f32(z * 4, mean * 4, logvar * 4, eps * 4, len);
+  }
+  reparam_backward_f32(dmean: number, dlogvar: number, dz: number, logvar: number, eps: number, len: number): void {
+    this.x.reparam_backward_f32(dmean * 4, dlogvar * 4, dz * 4, logvar * 4, eps * 4, len);
+  }
+  sgd_f32(param: number, grad: number, len: number, lr: number, wd: number): void {
+    this.x.sgd_f32(param * 4, grad * 4, len, lr, wd);
+  }
+  sgd_momentum_f32(param: number, vel: number, grad: number, len: number, lr: number, momentum: number, wd: number, nesterov: number): void {
+    this.x.sgd_momentum_f32(param * 4, vel * 4, grad * 4, len, lr, momentum, wd, nesterov);
+  }
+  adam_f32(param: number, m: number, v: number, grad: number, len: number, lr: number, beta1: number, beta2: number,
+    eps: number, wd: number, stepSize: number, invSqrtBc2: number, decoupled: number): void {
+    this.x.adam_f32(param * 4, m * 4, v * 4, grad * 4, len, lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled);
+  }
+}
+
+function align64(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
