@@ -97,3 +97,15 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
+
+/** A new 32-bit seed from a seed and stream numbers (per-epoch and per-purpose generators). */
+export function deriveSeed(seed: number, ...stream: number[]): number {
+  let h = seed >>> 0;
+  for (const s of stream) {
+    h = (h ^ Math.imul(s + 1, 0x9e3779b1)) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+    h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+  }
+  return h;
+}

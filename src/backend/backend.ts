@@ -74,6 +74,36 @@ export class Backend {
     rng.fillNormal(this.k.f32, buf.off, buf.len);
   }
 
+  /**
+   * Copies rows idx[start], ..., idx[start + n - 1] of src (row-major, `cols` values per row)
+   * into the first n rows of dst: batch assembly without allocation.
+   */
+  gatherRows(dst: Buf, src: Float32Array, idx: Uint32Array, start: number, n: number, cols: number): void {
+    this.int('gatherRows', 'n', n, 1);
+    this.int('gatherRows', 'cols', cols, 1);
+    this.check('gatherRows', 'dst', dst, n * cols);
+    if (!(start >= 0 && start + n <= idx.length)) {
+      throw new WavaeError('OUT_OF_RANGE', `gatherRows: rows [${start}, ${start + n}) exceed the index of ${idx.length} rows`);
+    }
+    const rows = src.length / cols;
+    const h = this.k.f32;
+    for (let r = 0; r < n; r++) {
+      const row = idx[start + r];
+      if (row >= rows) throw new WavaeError('OUT_OF_RANGE', `gatherRows: row ${row} is past the ${rows} rows of the source`);
+      const from = row * cols;
+      const to = dst.off + r * cols;
+      for (let j = 0; j < cols; j++) h[to + j] = src[from + j];
+    }
+  }
+
+  /** Sets each element of x to 0 with probability p (masking noise), drawing from rng. */
+  dropMask(x: Buf, rng: Rng, p: number): void {
+    this.check('dropMask', 'x', x);
+    if (!(p >= 0 && p < 1)) throw new WavaeError('INVALID_ARGUMENT', `dropMask: p must be in [0, 1), got ${p}`);
+    const h = this.k.f32;
+    for (let i = x.off; i < x.off + x.len; i++) if (rng.uniform() < p) h[i] = 0;
+  }
+
   // ---- linear algebra -----------------------------------------------------------------------
 
   /**

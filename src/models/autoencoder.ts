@@ -1,0 +1,218 @@
+// Autoencoder: deterministic MLP encoder to a code layer and MLP decoder back, trained on
+// squared error ('mse': summed over dimensions, mean over samples) or Bernoulli cross-entropy
+// from logits ('bce'), with an optional L2 penalty on the weights and optional denoising
+// (Gaussian noise or masking of the input during training; the target stays clean).
+import type { Act, Buf } from '../backend/index.js';
+import { WavaeError, checkKeys, describe } from '../errors.js';
+import { asMatrix, type Matrix } from '../matrix.js';
+import { Mlp, MlpPlan, mlpSpecs } from '../nn/mlp.js';
+import { Rows } from '../nn/rows.js';
+import type { Rng } from '../random.js';
+import { Model, checkCommon, type EvalResult, type StepLosses } from './model.js';
+import { interpolateCodes, traverseCodes } from './latent.js';
+
+/** Input corruption for a denoising autoencoder (training only). */
+export type Denoise = { type: 'gaussian'; std: number } | { type: 'mask'; prob: number };
+
+/** Options of new Autoencoder(...). */
+export interface AutoencoderOptions {
+  inputDim: number;
+  /** Encoder hidden layers; the decoder mirrors them. Default [256]. */
+  hiddenDims?: number[];
+  /** Size of the code layer. Default 32. */
+  latentDim?: number;
+  /** 'mse' (sum of squared errors per sample) or 'bce' (data in [0, 1], from logits). Default 'mse'. */
+  loss?: 'mse' | 'bce';
+  /** Hidden activation; the code and output layers are linear. Default 'relu'. */
+  activation?: Act;
+  /** L2 penalty 0.5 weightDecay ||W||^2 on the weights, added to the loss. Default 0. */
+  weightDecay?: number;
+  denoise?: Denoise;
+  /** Default 0. */
+  seed?: number;
+}
+
+const KEYS = ['inputDim', 'hiddenDims', 'latentDim', 'loss', 'activation', 'weightDecay', 'denoise', 'seed'];
+
+class AePlan {
+  readonly x: Rows; // (B, D) encoder input (corrupted when denoising)
+  readonly target: Rows; // (B, D) clean target; the same buffer as x without denoising
+  readonly noise: Rows | null; // (B, D) Gaussian noise
+  readonly enc: MlpPlan;
+  readonly dec: MlpPlan;
+  readonly rowRecon: Rows; // (B, 1)
+
+  constructor(ae: Autoencoder, B: number) {
+    const be = ae.be;
+    this.x = new Rows(be, B, ae.inputDim);
+    this.target = ae.denoise ? new Rows(be, B, ae.inputDim) : this.x;
+    this.noise = ae.denoise?.type === 'gaussian' ? new Rows(be, B, ae.inputDim) : null;
+    this.enc = new MlpPlan(be, ae.encoder.layers, B);
+    this.dec = new MlpPlan(be, ae.decoder.layers, B);
+    this.rowRecon = new Rows(be, B, 1);
+  }
+
+  free(): void {
+    this.x.free();
+    if (this.target !== this.x) this.target.free();
+    this.noise?.free();
+    this.enc.free();
+    this.dec.free();
+    this.rowRecon.free();
+  }
+}
+
+/** A (denoising) autoencoder. */
+export class Autoencoder extends Model {
+  readonly kind = 'autoencoder' as const;
+  readonly hiddenDims: number[];
+  readonly latentDim: number;
+  readonly loss: 'mse' | 'bce';
+  readonly activation: Act;
+  readonly denoise: Denoise | null;
+  readonly encoder: Mlp;
+  readonly decoder: Mlp;
+
+  constructor(options: AutoencoderOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new WavaeError('INVALID_ARGUMENT', `Autoencoder: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
+    }
+    checkKeys('Autoencoder', options, KEYS);
+    const o = options as unknown as Record<string, unknown>;
+    const c = checkCommon('Autoencoder', o, { hiddenDims: [256], latentDim: 32 });
+    const loss = o.loss ?? 'mse';
+    if (loss !== 'mse' && loss !== 'bce') throw new WavaeError('INVALID_ARGUMENT', `Autoencoder: loss must be 'mse' or 'bce', got ${describe(loss)}`);
+    const denoise = checkDenoise(o.denoise);
+    const encSpecs = mlpSpecs('encoder', [c.inputDim, ...c.hiddenDims, c.latentDim], c.activation, 'identity');
+    const decSpecs = mlpSpecs('decoder', [c.latentDim, ...[...c.hiddenDims].reverse(), c.inputDim], c.activation, 'identity');
+    super(c.inputDim, c.seed, c.weightDecay, [...encSpecs, ...decSpecs], []);
+    this.hiddenDims = c.hiddenDims;
+    this.latentDim = c.latentDim;
+    this.loss = loss;
+    this.activation = c.activation;
+    this.denoise = denoise;
+    this.encoder = new Mlp(encSpecs, this.store);
+    this.decoder = new Mlp(decSpecs, this.store);
+  }
+
+  config(): Record<string, unknown> {
+    return {
+      inputDim: this.inputDim, hiddenDims: this.hiddenDims, latentDim: this.latentDim, loss: this.loss,
+      activation: this.activation, weightDecay: this.weightDecay, ...(this.denoise ? { denoise: this.denoise } : {}), seed: this.seed,
+    };
+  }
+
+  protected createPlan(capacity: number): AePlan {
+    return new AePlan(this, capacity);
+  }
+
+  private get p(): AePlan {
+    return this.plan as AePlan;
+  }
+
+  private reconstructionLoss(dout: Buf | null, out: Buf, n: number): number {
+    const p = this.p;
+    if (this.loss === 'bce') return this.be.bce_logits_f32(dout, p.rowRecon.rows(n), out, p.target.rows(n), n, this.inputDim, 1 / n);
+    return this.be.sse_f32(dout, p.rowRecon.rows(n), out, p.target.rows(n), n, this.inputDim, 1 / n);
+  }
+
+  loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng): void {
+    const p = this.p;
+    this.be.gatherRows(p.target.rows(n), src, idx, start, n, this.inputDim);
+    if (!this.denoise) return;
+    const x = p.x.rows(n);
+    this.be.copy_f32(x, p.target.rows(n));
+    if (this.denoise.type === 'gaussian') {
+      const noise = (p.noise as Rows).rows(n);
+      this.be.randn(noise, rng);
+      this.be.axpy_f32(x, this.denoise.std, noise);
+    } else {
+      this.be.dropMask(x, rng, this.denoise.prob);
+    }
+  }
+
+  trainStep(n: number): StepLosses {
+    const be = this.be;
+    const p = this.p;
+    const x = p.x.rows(n);
+    const code = this.encoder.forward(be, p.enc, x, n);
+    const out = this.decoder.forward(be, p.dec, code, n);
+    const recon = this.reconstructionLoss(this.decoder.outputGrad(p.dec, n), out, n) / n;
+    this.decoder.backward(be, p.dec, code, n, this.encoder.outputGrad(p.enc, n), 0);
+    this.encoder.backward(be, p.enc, x, n, null, 0);
+    const l2 = this.weightDecayTerm();
+    return { loss: recon, reconstruction: recon, kl: 0, objective: recon + l2 };
+  }
+
+  /** Mean reconstruction loss per sample over x (no corruption). */
+  evaluate(x: Matrix | Float32Array): EvalResult {
+    const data = asMatrix('evaluate: x', x, this.inputDim);
+    let total = 0;
+    const B = this.inferencePlan(data.rows);
+    for (let start = 0; start < data.rows; start += B) {
+      const n = Math.min(B, data.rows - start);
+      this.be.write(this.p.target.rows(n), data.data.subarray(start * this.inputDim, (start + n) * this.inputDim));
+      const code = this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n);
+      total += this.reconstructionLoss(null, this.decoder.forward(this.be, this.p.dec, code, n), n);
+    }
+    const loss = total / data.rows;
+    return { loss, reconstruction: loss, kl: 0 };
+  }
+
+  /** Codes (n, latentDim). */
+  encode(x: Matrix | Float32Array): Matrix {
+    const data = asMatrix('encode: x', x, this.inputDim);
+    return this.mapRows(data, this.latentDim, (n) => this.p.target.rows(n), (n) => this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n));
+  }
+
+  /** Outputs for codes z (n, latentDim): probabilities for 'bce'. */
+  decode(z: Matrix | Float32Array): Matrix {
+    const codes = asMatrix('decode: z', z, this.latentDim);
+    const zRows = (n: number): Buf => this.p.enc.outs[this.encoder.layers.length - 1].rows(n);
+    return this.mapRows(codes, this.inputDim, zRows, (n) => {
+      const y = this.decoder.forward(this.be, this.p.dec, zRows(n), n);
+      if (this.loss === 'bce') this.be.bias_act_f32(y, y, null, n, this.inputDim, 'sigmoid');
+      return y;
+    });
+  }
+
+  /** decode(encode(x)). */
+  reconstruct(x: Matrix | Float32Array): Matrix {
+    return this.decode(this.encode(x));
+  }
+
+  /** Loss (with the L2 term) and every parameter gradient for x, without corruption; no update. */
+  gradients(x: Matrix | Float32Array): { loss: number; grads: Record<string, Float32Array> } {
+    const data = asMatrix('gradients: x', x, this.inputDim);
+    this.ensurePlan(data.rows);
+    const n = data.rows;
+    this.be.write(this.p.target.rows(n), data.data);
+    if (this.p.x !== this.p.target) this.be.copy_f32(this.p.x.rows(n), this.p.target.rows(n));
+    const losses = this.trainStep(n);
+    return { loss: losses.objective, grads: this.store.read('grads') };
+  }
+
+  /** Decoded points on the line from code a to code b. */
+  interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number): Matrix {
+    return this.decode(interpolateCodes(a, b, steps, this.latentDim));
+  }
+
+  /** Decoded codes varying dimension `dim` of `base` over [-range, range]. */
+  traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } = {}): Matrix {
+    return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim));
+  }
+}
+
+function checkDenoise(d: unknown): Denoise | null {
+  if (d === undefined || d === null) return null;
+  const o = d as Record<string, unknown>;
+  if (typeof d === 'object' && o.type === 'gaussian' && typeof o.std === 'number' && o.std > 0 && Number.isFinite(o.std)) {
+    checkKeys('Autoencoder: denoise', o, ['type', 'std']);
+    return { type: 'gaussian', std: o.std };
+  }
+  if (typeof d === 'object' && o.type === 'mask' && typeof o.prob === 'number' && o.prob >= 0 && o.prob < 1) {
+    checkKeys('Autoencoder: denoise', o, ['type', 'prob']);
+    return { type: 'mask', prob: o.prob };
+  }
+  throw new WavaeError('INVALID_ARGUMENT', `Autoencoder: denoise must be { type: 'gaussian', std > 0 } or { type: 'mask', prob in [0, 1) }, got ${describe(JSON.stringify(d))}`);
+}

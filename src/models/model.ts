@@ -1,0 +1,237 @@
+// Model: what the Autoencoder and the VAE share. Parameters and gradients in one flat buffer
+// each (ParamStore), a per-batch-size buffer plan, the optimizer kept across fit() calls so that
+// training resumes exactly, parameters() / setParameters(), fit(), save() and dispose().
+import { getBackend, type Act, type Backend, type Buf } from '../backend/index.js';
+import { WavaeError, checkInt, describe } from '../errors.js';
+import { matrix, type Matrix } from '../matrix.js';
+import { denseInit, denseTensors, type DenseSpec } from '../nn/dense.js';
+import { ParamLayout, ParamStore, type TensorSpec } from '../nn/params.js';
+import { Rng } from '../random.js';
+import { fit, type FitOptions, type History } from '../train/fit.js';
+import { saveModel, type SaveOptions } from '../io/save.js';
+import type { Optimizer } from '../train/optimizers.js';
+
+/** Losses of one batch: mean nats per sample, and the objective that was differentiated. */
+export interface StepLosses {
+  /** Negative ELBO (VAE) or reconstruction loss (AE), mean per sample. */
+  loss: number;
+  reconstruction: number;
+  kl: number;
+  /** What the gradients are of: reconstruction + beta_t KL + the L2 term. */
+  objective: number;
+}
+
+/** evaluate(): mean per sample over the data. */
+export interface EvalResult {
+  loss: number;
+  reconstruction: number;
+  kl: number;
+}
+
+export const ACTIVATIONS: readonly Act[] = ['relu', 'leaky_relu', 'sigmoid', 'tanh', 'identity'];
+
+/** Validated common options. */
+export function checkCommon(name: string, o: Record<string, unknown>, defaults: { hiddenDims: number[]; latentDim: number }): {
+  inputDim: number; hiddenDims: number[]; latentDim: number; activation: Act; weightDecay: number; seed: number;
+} {
+  const inputDim = checkInt(`${name}: inputDim`, o.inputDim, 1);
+  const hiddenDims = o.hiddenDims ?? defaults.hiddenDims;
+  if (!Array.isArray(hiddenDims) || hiddenDims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new WavaeError('INVALID_ARGUMENT', `${name}: hiddenDims must be an array of integers >= 1, got ${describe(hiddenDims)}`);
+  }
+  const latentDim = checkInt(`${name}: latentDim`, o.latentDim ?? defaults.latentDim, 1);
+  const activation = (o.activation ?? 'relu') as Act;
+  if (!ACTIVATIONS.includes(activation)) {
+    throw new WavaeError('INVALID_ARGUMENT', `${name}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(activation)}`);
+  }
+  const weightDecay = o.weightDecay ?? 0;
+  if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
+    throw new WavaeError('INVALID_ARGUMENT', `${name}: weightDecay must be a number >= 0, got ${describe(weightDecay)}`);
+  }
+  const seed = checkInt(`${name}: seed`, o.seed ?? 0, 0, 0xffffffff);
+  return { inputDim, hiddenDims: [...hiddenDims] as number[], latentDim, activation, weightDecay, seed };
+}
+
+/** Heap memory a model owns; freed by dispose() or, failing that, when the model is collected. */
+interface Owned {
+  store: ParamStore;
+  plan: { free(): void } | null;
+  optimizer: Optimizer | null;
+}
+
+function freeOwned(owned: Owned): void {
+  owned.plan?.free();
+  owned.optimizer?.free();
+  owned.store.free();
+  owned.plan = null;
+  owned.optimizer = null;
+}
+
+const registry = new FinalizationRegistry<Owned>(freeOwned);
+
+/** The base of Autoencoder and VAE. */
+export abstract class Model {
+  abstract readonly kind: 'vae' | 'autoencoder';
+  readonly be: Backend;
+  readonly layout: ParamLayout;
+  readonly store: ParamStore;
+  /** Epochs trained so far (continues across fit() calls and model files). */
+  epochsTrained = 0;
+  protected capacity = 0;
+  private disposed = false;
+  private readonly owned: Owned;
+  private decayViews: { w: Buf; dw: Buf } | null = null;
+
+  protected constructor(readonly inputDim: number, readonly seed: number, readonly weightDecay: number,
+    protected readonly denseSpecs: DenseSpec[], extraTensors: TensorSpec[]) {
+    this.be = getBackend();
+    this.layout = new ParamLayout([...denseSpecs.flatMap(denseTensors), ...extraTensors]);
+    this.store = new ParamStore(this.be, this.layout);
+    const values = new Float32Array(this.layout.size);
+    const rng = new Rng(seed);
+    for (const spec of denseSpecs) denseInit(values, this.layout, spec, rng);
+    this.store.restore(values);
+    this.owned = { store: this.store, plan: null, optimizer: null };
+    registry.register(this, this.owned, this);
+    if (this.layout.decaySize > 0) {
+      this.decayViews = {
+        w: this.be.view(this.store.params, 0, this.layout.decaySize),
+        dw: this.be.view(this.store.grads, 0, this.layout.decaySize),
+      };
+    }
+  }
+
+  /** The optimizer, kept across fit() calls so that training resumes exactly. */
+  get optimizer(): Optimizer | null {
+    return this.owned.optimizer;
+  }
+
+  set optimizer(opt: Optimizer | null) {
+    if (this.owned.optimizer && this.owned.optimizer !== opt) this.owned.optimizer.free();
+    this.owned.optimizer = opt;
+  }
+
+  /** The current buffer plan (set by ensurePlan / replan). */
+  protected get plan(): { free(): void } | null {
+    return this.owned.plan;
+  }
+
+  /** The options this model was built with (saved in model files). */
+  abstract config(): Record<string, unknown>;
+  /** Allocates the buffers for batches of up to `capacity` rows. */
+  protected abstract createPlan(capacity: number): { free(): void };
+  /** Writes rows idx[start..start+n) of src into the training input (corrupting it if asked). */
+  abstract loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng): void;
+  /** Forward and backward on the loaded batch; gradients land in store.grads. */
+  abstract trainStep(n: number, rng: Rng, epochProgress: number): StepLosses;
+  /** Mean losses per sample over x. */
+  abstract evaluate(x: Matrix | Float32Array): EvalResult;
+
+  /** Makes sure a plan for batches of at least `capacity` rows exists. */
+  ensurePlan(capacity: number): void {
+    this.checkLive();
+    if (this.capacity >= capacity) return;
+    this.setPlan(capacity);
+  }
+
+  /** Replaces the plan with one of exactly `capacity` rows (training uses its batch size). */
+  replan(capacity: number): void {
+    this.checkLive();
+    if (this.capacity === capacity) return;
+    this.setPlan(capacity);
+  }
+
+  private setPlan(capacity: number): void {
+    this.owned.plan?.free();
+    this.owned.plan = null;
+    this.capacity = 0;
+    this.owned.plan = this.createPlan(capacity);
+    this.capacity = capacity;
+  }
+
+  /** Rows per inference chunk: the plan's capacity, at least 256. */
+  protected inferencePlan(rows: number): number {
+    this.ensurePlan(Math.min(Math.max(rows, 1), Math.max(this.capacity, 256)));
+    return this.capacity;
+  }
+
+  /**
+   * Runs x through the model in chunks of the plan's capacity: each chunk's rows are written to
+   * input(n), run(n) returns the view holding the chunk's outputs (n, outCols), which are
+   * gathered into one Matrix.
+   */
+  protected mapRows(x: Matrix, outCols: number, input: (n: number) => Buf, run: (n: number) => Buf): Matrix {
+    const out = new Float32Array(x.rows * outCols);
+    const B = this.inferencePlan(x.rows);
+    for (let start = 0; start < x.rows; start += B) {
+      const n = Math.min(B, x.rows - start);
+      this.be.write(input(n), x.data.subarray(start * x.cols, (start + n) * x.cols));
+      out.set(this.be.read(run(n)), start * outCols);
+    }
+    return matrix(x.rows, outCols, out);
+  }
+
+  /** Copies of every parameter tensor by name (PyTorch names and layouts). */
+  parameters(): Record<string, Float32Array> {
+    this.checkLive();
+    return this.store.read('params');
+  }
+
+  /** Replaces parameters by name; every tensor must be given with its exact size. */
+  setParameters(values: Record<string, Float32Array>): void {
+    this.checkLive();
+    const flat = new Float32Array(this.layout.size);
+    for (const t of this.layout.tensors) {
+      const v = values[t.name];
+      if (!(v instanceof Float32Array)) throw new WavaeError('INVALID_ARGUMENT', `setParameters: missing tensor '${t.name}'`);
+      if (v.length !== t.size) throw new WavaeError('SHAPE_MISMATCH', `setParameters: '${t.name}' has ${v.length} values, expected ${t.size} (shape [${t.shape.join(', ')}])`);
+      for (let i = 0; i < v.length; i++) {
+        if (!Number.isFinite(v[i])) throw new WavaeError('NOT_FINITE', `setParameters: '${t.name}'[${i}] is ${v[i]}`);
+      }
+      flat.set(v, t.offset);
+    }
+    for (const name of Object.keys(values)) {
+      if (!this.layout.has(name)) throw new WavaeError('INVALID_ARGUMENT', `setParameters: unknown tensor '${name}'`);
+    }
+    this.store.restore(flat);
+  }
+
+  /** Number of trainable parameters. */
+  get parameterCount(): number {
+    return this.layout.size;
+  }
+
+  /** Trains on x; see FitOptions. Returns the per-epoch history. */
+  fit(x: Matrix | Float32Array, options: FitOptions = {}): Promise<History> {
+    this.checkLive();
+    return fit(this, x, options);
+  }
+
+  /** The model as safetensors bytes (PyTorch names and layouts); see SaveOptions. */
+  save(options: SaveOptions = {}): Uint8Array {
+    this.checkLive();
+    return saveModel(this, options);
+  }
+
+  /** Frees the model's memory in the backend heap; the model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    freeOwned(this.owned);
+    this.capacity = 0;
+    registry.unregister(this);
+    this.disposed = true;
+  }
+
+  protected checkLive(): void {
+    if (this.disposed) throw new WavaeError('INVALID_ARGUMENT', `this ${this.kind} was disposed`);
+  }
+
+  /** The L2 term 0.5 wd sum(W^2) over the weights, adding wd W to their gradients. */
+  protected weightDecayTerm(): number {
+    if (this.weightDecay === 0 || !this.decayViews) return 0;
+    const { w, dw } = this.decayViews;
+    const sq = this.be.sumsq_f32(w);
+    this.be.axpy_f32(dw, this.weightDecay, w);
+    return 0.5 * this.weightDecay * sq;
+  }
+}

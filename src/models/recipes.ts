@@ -1,0 +1,21 @@
+// Training recipes for MNIST-like data: the PyTorch reference (pytorch/examples vae) and the
+// CLI default. Measured figures are in bench/results/ (bench/quality.ts).
+import type { FitOptions } from '../train/fit.js';
+import type { VAEOptions } from './vae.js';
+
+/** A model architecture plus fit settings. */
+export interface Recipe {
+  model: Omit<VAEOptions, 'inputDim'>;
+  fit: Pick<FitOptions, 'batchSize' | 'optimizer' | 'schedule'>;
+  epochs: number;
+}
+
+/** pytorch/examples vae: 784-400-20, ReLU, Bernoulli, batch 128, Adam 1e-3, 10 epochs. */
+export const REFERENCE_RECIPE: Recipe = {
+  model: { hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli', activation: 'relu' },
+  fit: { batchSize: 128, optimizer: { type: 'adam', lr: 1e-3 } },
+  epochs: 10,
+};
+
+/** The CLI default (see bench/results/*quality-default*). */
+export const DEFAULT_RECIPE: Recipe = REFERENCE_RECIPE;

@@ -1,0 +1,394 @@
+// VAE: Gaussian encoder q(z|x) = N(mean, exp(logVar)) with two linear heads on an MLP,
+// reparameterized sample z = mean + exp(logVar / 2) eps, MLP decoder p(x|z) Bernoulli (from
+// logits) or Gaussian (fixed or learned per-dimension variance), KL to N(0, I) with beta and a
+// linear warm-up, optional L2 weight decay. Loss per sample: -ELBO = reconstruction + KL.
+import type { Act, Backend, Buf } from '../backend/index.js';
+import { WavaeError, checkKeys, describe } from '../errors.js';
+import { asMatrix, matrix, type Matrix } from '../matrix.js';
+import { Dense, type DenseSpec } from '../nn/dense.js';
+import { Mlp, MlpPlan, mlpSpecs } from '../nn/mlp.js';
+import { Rows } from '../nn/rows.js';
+import { Rng, deriveSeed } from '../random.js';
+import { interpolateCodes, traverseCodes } from './latent.js';
+import { Model, checkCommon, type EvalResult, type StepLosses } from './model.js';
+
+/** Options of new VAE(...). */
+export interface VAEOptions {
+  inputDim: number;
+  /** Encoder hidden layers; the decoder mirrors them. Default [400]. */
+  hiddenDims?: number[];
+  /** Default 20. */
+  latentDim?: number;
+  /** 'bernoulli' (data in [0, 1], BCE from logits) or 'gaussian' (real-valued). Default 'bernoulli'. */
+  likelihood?: 'bernoulli' | 'gaussian';
+  /** Gaussian likelihood only: a fixed variance, or 'learned' (one log-variance per input dimension). Default 'learned'. */
+  outputVariance?: number | 'learned';
+  /** Hidden activation. Default 'relu'. */
+  activation?: Act;
+  /** Weight of the KL term. Default 1. */
+  beta?: number;
+  /** Epochs over which beta ramps up linearly from 0 (KL warm-up). Default 0. */
+  klWarmupEpochs?: number;
+  /** L2 penalty 0.5 weightDecay ||W||^2 on the weights, added to the loss. Default 0. */
+  weightDecay?: number;
+  /** Seed of initialisation, shuffling and sampling. Default 0. */
+  seed?: number;
+}
+
+const KEYS = ['inputDim', 'hiddenDims', 'latentDim', 'likelihood', 'outputVariance', 'activation', 'beta', 'klWarmupEpochs', 'weightDecay', 'seed'];
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** Buffers of one batch size. Shapes in rows x cols; B = capacity. */
+class VaePlan {
+  readonly x: Rows; // (B, D) input and reconstruction target
+  readonly enc: MlpPlan; // hidden activations and their gradients
+  readonly mean: Rows; // (B, L)
+  readonly logVar: Rows; // (B, L)
+  readonly dmean: Rows; // (B, L)
+  readonly dlogVar: Rows; // (B, L)
+  readonly eps: Rows; // (B, L)
+  readonly z: Rows; // (B, L)
+  readonly dz: Rows; // (B, L)
+  readonly dec: MlpPlan; // decoder activations; the last layer's output is logits / means (B, D)
+  readonly rowRecon: Rows; // (B, 1)
+  readonly rowKl: Rows; // (B, 1)
+  readonly fixedLogVar: Buf | null; // (D) log of a fixed Gaussian output variance
+
+  constructor(vae: VAE, B: number) {
+    const { be, inputDim: D, latentDim: L } = vae;
+    this.x = new Rows(be, B, D);
+    this.enc = new MlpPlan(be, vae.encoder.layers, B);
+    [this.mean, this.logVar, this.dmean, this.dlogVar, this.eps, this.z, this.dz] = Array.from({ length: 7 }, () => new Rows(be, B, L));
+    this.dec = new MlpPlan(be, vae.decoder.layers, B);
+    this.rowRecon = new Rows(be, B, 1);
+    this.rowKl = new Rows(be, B, 1);
+    this.fixedLogVar = null;
+    if (vae.likelihood === 'gaussian' && vae.outputVariance !== 'learned') {
+      this.fixedLogVar = be.alloc(D);
+      be.fill_f32(this.fixedLogVar, Math.log(vae.outputVariance));
+    }
+    this.be = be;
+  }
+
+  private readonly be: Backend;
+
+  free(): void {
+    if (this.fixedLogVar) this.be.free(this.fixedLogVar);
+    for (const r of [this.x, this.mean, this.logVar, this.dmean, this.dlogVar, this.eps, this.z, this.dz, this.rowRecon, this.rowKl]) r.free();
+    this.enc.free();
+    this.dec.free();
+  }
+}
+
+/** A variational autoencoder. */
+export class VAE extends Model {
+  readonly kind = 'vae' as const;
+  readonly hiddenDims: number[];
+  readonly latentDim: number;
+  readonly likelihood: 'bernoulli' | 'gaussian';
+  readonly outputVariance: number | 'learned';
+  readonly activation: Act;
+  readonly beta: number;
+  readonly klWarmupEpochs: number;
+  readonly encoder: Mlp;
+  readonly meanHead: Dense;
+  readonly logVarHead: Dense;
+  readonly decoder: Mlp;
+  private readonly outLogVar: Buf | null; // (D) learned log-variance of a Gaussian decoder
+  private readonly dOutLogVar: Buf | null; // its gradient
+
+  constructor(options: VAEOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new WavaeError('INVALID_ARGUMENT', `VAE: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
+    }
+    checkKeys('VAE', options, KEYS);
+    const o = options as unknown as Record<string, unknown>;
+    const c = checkCommon('VAE', o, { hiddenDims: [400], latentDim: 20 });
+    const likelihood = o.likelihood ?? 'bernoulli';
+    if (likelihood !== 'bernoulli' && likelihood !== 'gaussian') {
+      throw new WavaeError('INVALID_ARGUMENT', `VAE: likelihood must be 'bernoulli' or 'gaussian', got ${describe(likelihood)}`);
+    }
+    const outputVariance = o.outputVariance ?? 'learned';
+    if (outputVariance !== 'learned' && !(typeof outputVariance === 'number' && outputVariance > 0 && Number.isFinite(outputVariance))) {
+      throw new WavaeError('INVALID_ARGUMENT', `VAE: outputVariance must be 'learned' or a number > 0, got ${describe(outputVariance)}`);
+    }
+    if (likelihood === 'bernoulli' && o.outputVariance !== undefined) {
+      throw new WavaeError('INVALID_ARGUMENT', "VAE: outputVariance applies to likelihood 'gaussian' only");
+    }
+    const beta = o.beta ?? 1;
+    if (typeof beta !== 'number' || !(beta >= 0) || !Number.isFinite(beta)) {
+      throw new WavaeError('INVALID_ARGUMENT', `VAE: beta must be a number >= 0, got ${describe(beta)}`);
+    }
+    const warm = o.klWarmupEpochs ?? 0;
+    if (typeof warm !== 'number' || !(warm >= 0) || !Number.isFinite(warm)) {
+      throw new WavaeError('INVALID_ARGUMENT', `VAE: klWarmupEpochs must be a number >= 0, got ${describe(warm)}`);
+    }
+    const { inputDim: D, hiddenDims, latentDim: L, activation } = c;
+    const h = hiddenDims.length ? hiddenDims[hiddenDims.length - 1] : D;
+    const encSpecs = mlpSpecs('encoder', [D, ...hiddenDims], activation, activation);
+    const heads: DenseSpec[] = [
+      { name: 'mean', nin: h, nout: L, act: 'identity' },
+      { name: 'logvar', nin: h, nout: L, act: 'identity' },
+    ];
+    const decSpecs = mlpSpecs('decoder', [L, ...[...hiddenDims].reverse(), D], activation, 'identity');
+    const learned = likelihood === 'gaussian' && outputVariance === 'learned';
+    super(D, c.seed, c.weightDecay, [...encSpecs, ...heads, ...decSpecs],
+      learned ? [{ name: 'output.logvar', shape: [D], decay: false }] : []);
+    this.hiddenDims = hiddenDims;
+    this.latentDim = L;
+    this.likelihood = likelihood;
+    this.outputVariance = likelihood === 'gaussian' ? outputVariance : 'learned';
+    this.activation = activation;
+    this.beta = beta;
+    this.klWarmupEpochs = warm;
+    this.encoder = new Mlp(encSpecs, this.store);
+    this.meanHead = new Dense(heads[0], this.store);
+    this.logVarHead = new Dense(heads[1], this.store);
+    this.decoder = new Mlp(decSpecs, this.store);
+    if (learned) {
+      this.outLogVar = this.store.param('output.logvar');
+      this.dOutLogVar = this.store.grad('output.logvar');
+      this.be.fill_f32(this.outLogVar, 0);
+    } else {
+      this.outLogVar = null;
+      this.dOutLogVar = null;
+    }
+  }
+
+  config(): Record<string, unknown> {
+    return {
+      inputDim: this.inputDim, hiddenDims: this.hiddenDims, latentDim: this.latentDim, likelihood: this.likelihood,
+      ...(this.likelihood === 'gaussian' ? { outputVariance: this.outputVariance } : {}),
+      activation: this.activation, beta: this.beta, klWarmupEpochs: this.klWarmupEpochs, weightDecay: this.weightDecay, seed: this.seed,
+    };
+  }
+
+  protected createPlan(capacity: number): VaePlan {
+    return new VaePlan(this, capacity);
+  }
+
+  private get p(): VaePlan {
+    return this.plan as VaePlan;
+  }
+
+  // ---- forward and backward -----------------------------------------------------------------
+
+  /** Encoder and heads on plan.x: fills mean and logVar (n rows); returns the encoder output. */
+  private encodeRows(n: number): Buf {
+    const p = this.p;
+    const x = p.x.rows(n);
+    const h = this.encoder.layers.length ? this.encoder.forward(this.be, p.enc, x, n) : x;
+    this.meanHead.forward(this.be, p.mean.rows(n), h, n);
+    this.logVarHead.forward(this.be, p.logVar.rows(n), h, n);
+    return h;
+  }
+
+  /** Reconstruction NLL of plan.x under the decoder output; gradient into dout when given. */
+  private reconstructionLoss(dout: Buf | null, out: Buf, n: number): number {
+    const p = this.p;
+    const x = p.x.rows(n);
+    if (this.likelihood === 'bernoulli') return this.be.bce_logits_f32(dout, p.rowRecon.rows(n), out, x, n, this.inputDim, 1 / n);
+    const logVar = (this.outLogVar ?? p.fixedLogVar) as Buf;
+    return this.be.gauss_nll_f32(dout, dout ? this.dOutLogVar : null, p.rowRecon.rows(n), out, logVar, x, n, this.inputDim, 1 / n);
+  }
+
+  /** beta at a point of training (KL warm-up). */
+  betaAt(epochProgress: number): number {
+    if (this.klWarmupEpochs <= 0) return this.beta;
+    return this.beta * Math.min(1, epochProgress / this.klWarmupEpochs);
+  }
+
+  loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number): void {
+    this.be.gatherRows(this.p.x.rows(n), src, idx, start, n, this.inputDim);
+  }
+
+  /** Forward and backward on plan.x (n rows); eps is drawn from rng, or already in plan.eps when rng is null. */
+  trainStep(n: number, rng: Rng | null, epochProgress: number): StepLosses {
+    const be = this.be;
+    const p = this.p;
+    const L = this.latentDim;
+    const beta = this.betaAt(epochProgress);
+    const h = this.encodeRows(n);
+    const mean = p.mean.rows(n);
+    const logVar = p.logVar.rows(n);
+    const eps = p.eps.rows(n);
+    const z = p.z.rows(n);
+    const dz = p.dz.rows(n);
+    if (rng) be.randn(eps, rng);
+    be.reparam_f32(z, mean, logVar, eps);
+    const out = this.decoder.forward(be, p.dec, z, n);
+    const dout = this.decoder.outputGrad(p.dec, n);
+    const recon = this.reconstructionLoss(dout, out, n) / n;
+    this.decoder.backward(be, p.dec, z, n, dz, 0);
+    const dmean = p.dmean.rows(n);
+    const dlogVar = p.dlogVar.rows(n);
+    be.reparam_backward_f32(dmean, dlogVar, dz, logVar, eps);
+    const kl = be.kl_normal_f32(dmean, dlogVar, p.rowKl.rows(n), mean, logVar, n, L, beta / n) / n;
+    if (this.encoder.layers.length) {
+      const dh = this.encoder.outputGrad(p.enc, n);
+      this.meanHead.backward(be, dh, 0, dmean, h, mean, n);
+      this.logVarHead.backward(be, dh, 1, dlogVar, h, logVar, n);
+      this.encoder.backward(be, p.enc, p.x.rows(n), n, null, 0);
+    } else {
+      this.meanHead.backward(be, null, 0, dmean, h, mean, n);
+      this.logVarHead.backward(be, null, 0, dlogVar, h, logVar, n);
+    }
+    const l2 = this.weightDecayTerm();
+    return { loss: recon + kl, reconstruction: recon, kl, objective: recon + beta * kl + l2 };
+  }
+
+  // ---- the public methods of the contract -----------------------------------------------------
+
+  /** Mean -ELBO, reconstruction and KL per sample over x, one z sample per row (seeded: repeatable). */
+  evaluate(x: Matrix | Float32Array, options: { seed?: number } = {}): EvalResult {
+    const data = asMatrix('evaluate: x', x, this.inputDim);
+    const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0xe7a1));
+    const B = this.inferencePlan(data.rows);
+    const p = this.p;
+    let recon = 0;
+    let kl = 0;
+    for (let start = 0; start < data.rows; start += B) {
+      const n = Math.min(B, data.rows - start);
+      this.be.write(p.x.rows(n), data.data.subarray(start * this.inputDim, (start + n) * this.inputDim));
+      this.encodeRows(n);
+      this.be.randn(p.eps.rows(n), rng);
+      this.be.reparam_f32(p.z.rows(n), p.mean.rows(n), p.logVar.rows(n), p.eps.rows(n));
+      const out = this.decoder.forward(this.be, p.dec, p.z.rows(n), n);
+      recon += this.reconstructionLoss(null, out, n);
+      kl += this.be.kl_normal_f32(null, null, null, p.mean.rows(n), p.logVar.rows(n), n, this.latentDim, 1);
+    }
+    return { loss: (recon + kl) / data.rows, reconstruction: recon / data.rows, kl: kl / data.rows };
+  }
+
+  /** Posterior parameters: mean and log-variance, (n, latentDim) each. */
+  encode(x: Matrix | Float32Array): { mean: Matrix; logVar: Matrix } {
+    const data = asMatrix('encode: x', x, this.inputDim);
+    const L = this.latentDim;
+    const mean = new Float32Array(data.rows * L);
+    const logVar = new Float32Array(data.rows * L);
+    const B = this.inferencePlan(data.rows);
+    for (let start = 0; start < data.rows; start += B) {
+      const n = Math.min(B, data.rows - start);
+      this.be.write(this.p.x.rows(n), data.data.subarray(start * this.inputDim, (start + n) * this.inputDim));
+      this.encodeRows(n);
+      mean.set(this.be.read(this.p.mean.rows(n)), start * L);
+      logVar.set(this.be.read(this.p.logVar.rows(n)), start * L);
+    }
+    return { mean: matrix(data.rows, L, mean), logVar: matrix(data.rows, L, logVar) };
+  }
+
+  /** Decoder means for latent codes z (n, latentDim): probabilities for 'bernoulli'. */
+  decode(z: Matrix | Float32Array): Matrix {
+    const codes = asMatrix('decode: z', z, this.latentDim);
+    return this.mapRows(codes, this.inputDim, (n) => this.p.z.rows(n), (n) => {
+      const y = this.decoder.forward(this.be, this.p.dec, this.p.z.rows(n), n);
+      if (this.likelihood === 'bernoulli') this.be.bias_act_f32(y, y, null, n, this.inputDim, 'sigmoid');
+      return y;
+    });
+  }
+
+  /** decode(encode(x).mean). */
+  reconstruct(x: Matrix | Float32Array): Matrix {
+    return this.decode(this.encode(x).mean);
+  }
+
+  /** n samples from the model: decode(z ~ N(0, I)). */
+  sample(n: number, options: { seed?: number } = {}): Matrix {
+    if (!Number.isInteger(n) || n < 1) throw new WavaeError('INVALID_ARGUMENT', `sample: n must be an integer >= 1, got ${describe(n)}`);
+    const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0x5a3b));
+    const z = new Float32Array(n * this.latentDim);
+    rng.fillNormal(z, 0, z.length);
+    return this.decode(matrix(n, this.latentDim, z));
+  }
+
+  /**
+   * Loss and every parameter gradient for x with the given eps (n, latentDim); no update.
+   * loss is the differentiated objective: reconstruction + beta KL + 0.5 weightDecay ||W||^2.
+   */
+  gradients(x: Matrix | Float32Array, options: { eps: Matrix | Float32Array }): { loss: number; reconstruction: number; kl: number; grads: Record<string, Float32Array> } {
+    const data = asMatrix('gradients: x', x, this.inputDim);
+    if (typeof options !== 'object' || options === null || options.eps === undefined) {
+      throw new WavaeError('INVALID_ARGUMENT', 'gradients: options.eps (n x latentDim) is required');
+    }
+    const eps = asMatrix('gradients: eps', options.eps, this.latentDim);
+    if (eps.rows !== data.rows) throw new WavaeError('SHAPE_MISMATCH', `gradients: eps has ${eps.rows} rows, x has ${data.rows}`);
+    this.ensurePlan(data.rows);
+    const n = data.rows;
+    this.be.write(this.p.x.rows(n), data.data);
+    this.be.write(this.p.eps.rows(n), eps.data);
+    const losses = this.trainStep(n, null, Infinity);
+    return { loss: losses.objective, reconstruction: losses.reconstruction, kl: losses.kl, grads: this.store.read('grads') };
+  }
+
+  /**
+   * Importance-weighted estimate of log p(x) per sample (IWAE bound with k samples):
+   * log (1/k) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x), log-sum-exp in float64.
+   * Rows of (sample, draw) pairs go through the decoder in batches, so any k fits in memory.
+   */
+  logLikelihood(x: Matrix | Float32Array, options: { samples?: number; seed?: number; onProgress?: (done: number, total: number) => void } = {}): Float64Array {
+    const data = asMatrix('logLikelihood: x', x, this.inputDim);
+    const K = options.samples ?? 5000;
+    if (!Number.isInteger(K) || K < 1) throw new WavaeError('INVALID_ARGUMENT', `logLikelihood: samples must be an integer >= 1, got ${describe(K)}`);
+    const { mean, logVar } = this.encode(data);
+    const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0x10c1));
+    const D = this.inputDim;
+    const L = this.latentDim;
+    const B = this.inferencePlan(Math.min(K, 1024));
+    const p = this.p;
+    const zHost = new Float32Array(B * L);
+    const epsHost = new Float32Array(B * L);
+    const xRows = new Float32Array(B * D);
+    const result = new Float64Array(data.rows);
+    for (let i = 0; i < data.rows; i++) {
+      let maxLog = -Infinity;
+      let sum = 0; // sum of exp(logw - maxLog), rescaled as maxLog grows
+      const mu = mean.data.subarray(i * L, (i + 1) * L);
+      const lv = logVar.data.subarray(i * L, (i + 1) * L);
+      let logqConst = 0;
+      for (let j = 0; j < L; j++) logqConst += -0.5 * lv[j] - HALF_LOG_2PI;
+      for (let r = 0; r < B; r++) xRows.set(data.data.subarray(i * D, (i + 1) * D), r * D);
+      for (let done = 0; done < K; done += B) {
+        const n = Math.min(B, K - done);
+        rng.fillNormal(epsHost, 0, n * L);
+        for (let r = 0; r < n; r++) {
+          for (let j = 0; j < L; j++) zHost[r * L + j] = mu[j] + Math.exp(0.5 * lv[j]) * epsHost[r * L + j];
+        }
+        this.be.write(p.z.rows(n), zHost.subarray(0, n * L));
+        this.be.write(p.x.rows(n), xRows.subarray(0, n * D));
+        const out = this.decoder.forward(this.be, p.dec, p.z.rows(n), n);
+        this.reconstructionLoss(null, out, n);
+        const nll = this.be.read(p.rowRecon.rows(n));
+        for (let r = 0; r < n; r++) {
+          let logpz = 0;
+          let logq = logqConst;
+          for (let j = 0; j < L; j++) {
+            const zj = zHost[r * L + j];
+            const e = epsHost[r * L + j];
+            logpz += -0.5 * zj * zj - HALF_LOG_2PI;
+            logq += -0.5 * e * e;
+          }
+          const logw = -nll[r] + logpz - logq;
+          if (logw > maxLog) {
+            sum = sum * Math.exp(maxLog - logw) + 1;
+            maxLog = logw;
+          } else {
+            sum += Math.exp(logw - maxLog);
+          }
+        }
+      }
+      result[i] = maxLog + Math.log(sum) - Math.log(K);
+      options.onProgress?.(i + 1, data.rows);
+    }
+    return result;
+  }
+
+  /** Decoded points on the straight line from a to b in latent space (steps >= 2 points). */
+  interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number): Matrix {
+    return this.decode(interpolateCodes(a, b, steps, this.latentDim));
+  }
+
+  /** Decoded codes varying dimension `dim` of `base` over [-range, range] in `steps` points. */
+  traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } = {}): Matrix {
+    return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim));
+  }
+}

@@ -1,0 +1,69 @@
+// Dense layer y = act(x W^T + b), PyTorch's layout: weight (nout, nin), bias (nout).
+// Forward and backward side by side; forward keeps only its output (activation gradients are
+// written in terms of the output), which the caller holds for backward.
+import type { Act, Backend, Buf } from '../backend/index.js';
+import type { Rng } from '../random.js';
+import type { ParamLayout, ParamStore, TensorSpec } from './params.js';
+
+/** A dense layer's description: parameter names are `${name}.weight` and `${name}.bias`. */
+export interface DenseSpec {
+  readonly name: string;
+  readonly nin: number;
+  readonly nout: number;
+  readonly act: Act;
+}
+
+/** The layer's tensors: the weight takes weight decay, the bias does not. */
+export function denseTensors(spec: DenseSpec): TensorSpec[] {
+  return [
+    { name: `${spec.name}.weight`, shape: [spec.nout, spec.nin], decay: true },
+    { name: `${spec.name}.bias`, shape: [spec.nout], decay: false },
+  ];
+}
+
+/**
+ * PyTorch's default nn.Linear initialisation (kaiming_uniform with a = sqrt(5)): weight and bias
+ * uniform in [-1/sqrt(nin), 1/sqrt(nin)]. Writes into flat (the parameter layout's values).
+ */
+export function denseInit(flat: Float32Array, layout: ParamLayout, spec: DenseSpec, rng: Rng): void {
+  const bound = 1 / Math.sqrt(spec.nin);
+  for (const suffix of ['weight', 'bias']) {
+    const t = layout.get(`${spec.name}.${suffix}`);
+    for (let i = 0; i < t.size; i++) flat[t.offset + i] = (2 * rng.uniform() - 1) * bound;
+  }
+}
+
+/** A dense layer bound to its parameter and gradient views. */
+export class Dense {
+  readonly w: Buf; // (nout, nin)
+  readonly b: Buf; // (nout)
+  readonly dw: Buf; // (nout, nin)
+  readonly db: Buf; // (nout)
+
+  constructor(readonly spec: DenseSpec, store: ParamStore) {
+    this.w = store.param(`${spec.name}.weight`);
+    this.b = store.param(`${spec.name}.bias`);
+    this.dw = store.grad(`${spec.name}.weight`);
+    this.db = store.grad(`${spec.name}.bias`);
+  }
+
+  /** out (n, nout) = act(inp (n, nin) W^T + b): one NT gemm with the fused epilogue. */
+  forward(be: Backend, out: Buf, inp: Buf, n: number): void {
+    const { nin, nout, act } = this.spec;
+    be.gemm_f32(false, true, n, nout, nin, 1, inp, this.w, 0, out, this.b, act);
+  }
+
+  /**
+   * Backward of forward(). dout (n, nout) holds dL/d(out) and is OVERWRITTEN with dL/d(pre-act).
+   * dW (nout, nin) = dpre^T inp (TN gemm) and db = column sums of dpre are OVERWRITTEN.
+   * dinp (n, nin) = dpre W (NN gemm) is overwritten when dinpBeta = 0 and added to when 1;
+   * null skips it (the first layer needs no input gradient).
+   */
+  backward(be: Backend, dinp: Buf | null, dinpBeta: 0 | 1, dout: Buf, inp: Buf, out: Buf, n: number): void {
+    const { nin, nout, act } = this.spec;
+    if (act !== 'identity') be.act_backward_f32(dout, dout, out, act);
+    be.gemm_f32(true, false, nout, nin, n, 1, dout, inp, 0, this.dw);
+    be.col_sum_f32(this.db, dout, n, nout, 0);
+    if (dinp) be.gemm_f32(false, false, n, nin, nout, 1, dout, this.w, dinpBeta, dinp);
+  }
+}

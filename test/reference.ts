@@ -1,0 +1,80 @@
+// Independent float64 forward passes of the VAE and the Autoencoder, written from the textbook
+// formulas over the parameters by name (PyTorch layout: y = x W^T + b). The gradient checks
+// differentiate these numerically and compare with the models' analytic gradients.
+import type { Act } from '../src/backend/index.js';
+
+export type Params = Record<string, Float64Array>;
+
+const ACT: Record<Act, (x: number) => number> = {
+  identity: (x) => x,
+  relu: (x) => Math.max(0, x),
+  leaky_relu: (x) => (x > 0 ? x : 0.01 * x),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  tanh: Math.tanh,
+};
+
+/** y (n, nout) = act(x (n, nin) W^T + b) in float64. */
+export function dense(p: Params, name: string, x: Float64Array, n: number, act: Act): Float64Array {
+  const w = p[`${name}.weight`];
+  const b = p[`${name}.bias`];
+  const nout = b.length;
+  const nin = w.length / nout;
+  const y = new Float64Array(n * nout);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < nout; o++) {
+      let s = b[o];
+      for (let k = 0; k < nin; k++) s += x[i * nin + k] * w[o * nin + k];
+      y[i * nout + o] = ACT[act](s);
+    }
+  }
+  return y;
+}
+
+function mlp(p: Params, prefix: string, count: number, x: Float64Array, n: number, act: Act, lastAct: Act): Float64Array {
+  let h = x;
+  for (let i = 0; i < count; i++) h = dense(p, `${prefix}.${i}`, h, n, i === count - 1 ? lastAct : act);
+  return h;
+}
+
+const bce = (l: number, t: number): number => Math.max(l, 0) - l * t + Math.log1p(Math.exp(-Math.abs(l)));
+
+/** The VAE objective per sample: mean over rows of recon + beta KL, plus 0.5 wd ||W||^2. */
+export function vaeObjective(p: Params, cfg: {
+  hidden: number; likelihood: 'bernoulli' | 'gaussian'; fixedLogVar?: number; beta: number; weightDecay: number; act: Act;
+}, x: Float64Array, eps: Float64Array, n: number): number {
+  const D = x.length / n;
+  let h = mlp(p, 'encoder', cfg.hidden, x, n, cfg.act, cfg.act);
+  if (cfg.hidden === 0) h = x;
+  const mean = dense(p, 'mean', h, n, 'identity');
+  const logVar = dense(p, 'logvar', h, n, 'identity');
+  const L = mean.length / n;
+  const z = mean.map((m, i) => m + Math.exp(logVar[i] / 2) * eps[i]);
+  const out = mlp(p, 'decoder', cfg.hidden + 1, z, n, cfg.act, 'identity');
+  let recon = 0;
+  for (let i = 0; i < n * D; i++) {
+    if (cfg.likelihood === 'bernoulli') recon += bce(out[i], x[i]);
+    else {
+      const lv = cfg.fixedLogVar ?? p['output.logvar'][i % D];
+      recon += 0.5 * ((out[i] - x[i]) ** 2 * Math.exp(-lv) + lv + Math.log(2 * Math.PI));
+    }
+  }
+  let kl = 0;
+  for (let i = 0; i < n * L; i++) kl += 0.5 * (Math.exp(logVar[i]) + mean[i] ** 2 - 1 - logVar[i]);
+  return (recon + cfg.beta * kl) / n + 0.5 * cfg.weightDecay * weightSquares(p);
+}
+
+/** The Autoencoder objective: mean over rows of SSE or BCE, plus 0.5 wd ||W||^2. */
+export function aeObjective(p: Params, cfg: { hidden: number; loss: 'mse' | 'bce'; weightDecay: number; act: Act },
+  x: Float64Array, n: number): number {
+  const code = mlp(p, 'encoder', cfg.hidden + 1, x, n, cfg.act, 'identity');
+  const out = mlp(p, 'decoder', cfg.hidden + 1, code, n, cfg.act, 'identity');
+  let recon = 0;
+  for (let i = 0; i < x.length; i++) recon += cfg.loss === 'bce' ? bce(out[i], x[i]) : (out[i] - x[i]) ** 2;
+  return recon / n + 0.5 * cfg.weightDecay * weightSquares(p);
+}
+
+function weightSquares(p: Params): number {
+  let s = 0;
+  for (const [name, v] of Object.entries(p)) if (name.endsWith('.weight')) for (const w of v) s += w * w;
+  return s;
+}
