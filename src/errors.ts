@@ -2,16 +2,18 @@
 
 /** Stable error codes; messages may change, codes do not. */
 export type WavaeErrorCode =
-  | 'INVALID_ARGUMENT' // an option or argument of the wrong type, range or value
+  | 'INVALID_OPTION' // an option or argument of the wrong type, range or value
+  | 'UNKNOWN_OPTION' // an option name wavae does not know (the message suggests the closest)
   | 'SHAPE_MISMATCH' // lengths or dimensions that do not fit together
-  | 'OUT_OF_RANGE' // a buffer outside the heap, or an offset past the end
-  | 'NOT_FINITE' // NaN or Infinity in input data
+  | 'OUT_OF_RANGE' // a buffer outside the heap, or an index past the end
+  | 'NON_FINITE_INPUT' // NaN or Infinity in input data (the message gives the first bad index)
   | 'NOT_INITIALIZED' // init() has not completed
   | 'BACKEND_UNAVAILABLE' // the requested backend cannot run on this engine
   | 'OUT_OF_MEMORY' // the heap cannot grow to the size asked for
-  | 'BAD_FILE' // a corrupted, truncated or mismatched model file
+  | 'CORRUPT_FILE' // a damaged, truncated or mismatched model or data file
   | 'UNSUPPORTED_VERSION' // a model file format version this wavae does not read
-  | 'DIVERGED' // training produced a non-finite loss
+  | 'DIVERGED' // training produced a non-finite loss or gradient
+  | 'BUSY' // the model is already training
   | 'ABORTED'; // stopped by an AbortSignal
 
 /** The error wavae throws for bad input; `code` is stable, `message` names the argument. */
@@ -24,30 +26,56 @@ export class WavaeError extends Error {
   }
 }
 
-/** Throws INVALID_ARGUMENT unless value is an integer in [min, max]. */
+/** Throws INVALID_OPTION unless value is an integer in [min, max]. */
 export function checkInt(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`;
-    throw new WavaeError('INVALID_ARGUMENT', `${name} must be ${range}, got ${describe(value)}`);
+    throw new WavaeError('INVALID_OPTION', `${name} must be ${range}, got ${describe(value)}`);
   }
   return value;
 }
 
-/** Throws INVALID_ARGUMENT unless value is a finite number. */
+/** Throws INVALID_OPTION unless value is a finite number. */
 export function checkFinite(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new WavaeError('INVALID_ARGUMENT', `${name} must be a finite number, got ${describe(value)}`);
+    throw new WavaeError('INVALID_OPTION', `${name} must be a finite number, got ${describe(value)}`);
   }
   return value;
 }
 
-/** Throws INVALID_ARGUMENT for keys of options that are not in allowed. */
+/** Throws UNKNOWN_OPTION for keys of options that are not in allowed, suggesting the closest. */
 export function checkKeys(name: string, options: object, allowed: readonly string[]): void {
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
-      throw new WavaeError('INVALID_ARGUMENT', `${name}: unknown option '${key}' (expected one of: ${allowed.join(', ')})`);
+      const near = closest(key, allowed);
+      throw new WavaeError('UNKNOWN_OPTION', `${name}: unknown option '${key}'${near ? ` (did you mean '${near}'?)` : ''}; options are: ${allowed.join(', ')}`);
     }
   }
+}
+
+/** The candidate nearest to word (case-insensitive edit distance), if it is close enough to be a typo. */
+export function closest(word: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDist = Infinity;
+  const w = word.toLowerCase();
+  for (const c of candidates) {
+    const d = editDistance(w, c.toLowerCase());
+    if (d < bestDist) {
+      bestDist = d;
+      best = c;
+    }
+  }
+  return best !== null && bestDist <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 /** A short, safe description of a value for error messages. */

@@ -34,7 +34,7 @@ export function asMatrix(name: string, x: unknown, cols: number, options: { allo
   } else if (typeof x === 'object' && x !== null && 'data' in x && 'rows' in x && 'cols' in x) {
     const mx = x as Matrix;
     if (!(mx.data instanceof Float32Array)) {
-      throw new WavaeError('INVALID_ARGUMENT', `${name}: data must be a Float32Array, got ${describe(mx.data)}`);
+      throw new WavaeError('INVALID_OPTION', `${name}: data must be a Float32Array, got ${describe(mx.data)}`);
     }
     if (mx.cols !== cols) throw new WavaeError('SHAPE_MISMATCH', `${name}: expected ${cols} columns, got ${mx.cols}`);
     if (!Number.isInteger(mx.rows) || mx.data.length !== mx.rows * mx.cols) {
@@ -42,14 +42,14 @@ export function asMatrix(name: string, x: unknown, cols: number, options: { allo
     }
     m = mx;
   } else {
-    throw new WavaeError('INVALID_ARGUMENT', `${name}: expected a Matrix { rows, cols, data } or a Float32Array, got ${describe(x)}`);
+    throw new WavaeError('INVALID_OPTION', `${name}: expected a Matrix { rows, cols, data } or a Float32Array, got ${describe(x)}`);
   }
   if (m.rows === 0 && !options.allowEmpty) throw new WavaeError('SHAPE_MISMATCH', `${name}: has no rows`);
   const d = m.data;
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i])) {
       const row = Math.floor(i / cols);
-      throw new WavaeError('NOT_FINITE', `${name}: value ${d[i]} at row ${row}, column ${i - row * cols} is not finite`);
+      throw new WavaeError('NON_FINITE_INPUT', `${name}: value ${d[i]} at row ${row}, column ${i - row * cols} is not finite`);
     }
   }
   return m;

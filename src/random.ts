@@ -16,7 +16,7 @@ export class Rng {
   /** seed: any integer in [0, 2^32); the same seed gives the same stream. */
   constructor(seed: number) {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw new WavaeError('INVALID_ARGUMENT', `seed must be an integer in [0, 2^32), got ${String(seed)}`);
+      throw new WavaeError('INVALID_OPTION', `seed must be an integer in [0, 2^32), got ${String(seed)}`);
     }
     let x = seed >>> 0;
     const next = (): number => {

@@ -36,8 +36,8 @@ describe('parseIdx', () => {
     expect(Array.from(f.data)).toEqual([1]);
   });
 
-  it('refuses truncated and foreign files with BAD_FILE', () => {
-    expect(() => wv.parseIdx(idx(0x08, [2, 2], [1, 2, 3]))).toThrow(expect.objectContaining({ code: 'BAD_FILE', message: expect.stringMatching(/truncated.*need 16 bytes, the file has 15/) }));
+  it('refuses truncated and foreign files with CORRUPT_FILE', () => {
+    expect(() => wv.parseIdx(idx(0x08, [2, 2], [1, 2, 3]))).toThrow(expect.objectContaining({ code: 'CORRUPT_FILE', message: expect.stringMatching(/truncated.*need 16 bytes, the file has 15/) }));
     expect(() => wv.parseIdx(Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0))).toThrow(/not an IDX file.*gzip/);
     expect(() => wv.parseIdx(idx(0x07, [1], [0]))).toThrow(/unknown IDX element type 0x7/);
   });

@@ -114,11 +114,11 @@ describe('model files', () => {
   it('refuses damaged files with an error that names what is wrong, never a crash', () => {
     const vae = new wv.VAE({ inputDim: 6, hiddenDims: [4], latentDim: 2 });
     const good = vae.save();
-    expectCode(() => wv.load(good.subarray(0, 5)), 'BAD_FILE', /too short/);
-    expectCode(() => wv.load(good.subarray(0, good.length - 4)), 'BAD_FILE', /truncated/);
+    expectCode(() => wv.load(good.subarray(0, 5)), 'CORRUPT_FILE', /too short/);
+    expectCode(() => wv.load(good.subarray(0, good.length - 4)), 'CORRUPT_FILE', /truncated/);
     const bigHeader = good.slice();
     new DataView(bigHeader.buffer).setBigUint64(0, 1n << 40n, true);
-    expectCode(() => wv.load(bigHeader), 'BAD_FILE', /header length/);
+    expectCode(() => wv.load(bigHeader), 'CORRUPT_FILE', /header length/);
     const edit = (fn: (h: Record<string, any>) => void): Uint8Array => {
       const h = header(good) as Record<string, any>;
       fn(h);
@@ -131,17 +131,17 @@ describe('model files', () => {
       out.set(data, 8 + json.length);
       return out;
     };
-    expectCode(() => wv.load(edit((h) => { h['mean.weight'].dtype = 'F16'; })), 'BAD_FILE', /'mean.weight' has dtype "F16"/);
-    expectCode(() => wv.load(edit((h) => { h['mean.weight'].shape = [4, 2]; })), 'BAD_FILE', /'mean.weight' has shape \[4, 2\], the architecture needs \[2, 4\]/);
-    expectCode(() => wv.load(edit((h) => { delete h['logvar.bias']; })), 'BAD_FILE', /no tensor 'logvar.bias'/);
+    expectCode(() => wv.load(edit((h) => { h['mean.weight'].dtype = 'F16'; })), 'CORRUPT_FILE', /'mean.weight' has dtype "F16"/);
+    expectCode(() => wv.load(edit((h) => { h['mean.weight'].shape = [4, 2]; })), 'CORRUPT_FILE', /'mean.weight' has shape \[4, 2\], the architecture needs \[2, 4\]/);
+    expectCode(() => wv.load(edit((h) => { delete h['logvar.bias']; })), 'CORRUPT_FILE', /no tensor 'logvar.bias'/);
     expectCode(() => wv.load(edit((h) => { h.__metadata__.format_version = '99'; })), 'UNSUPPORTED_VERSION', /version 99 is newer/);
-    expectCode(() => wv.load(edit((h) => { h.__metadata__.config = '{'; })), 'BAD_FILE', /config/);
-    expectCode(() => wv.load(edit((h) => { h['mean.bias'].data_offsets = [0, 8]; })), 'BAD_FILE', /overlap/);
+    expectCode(() => wv.load(edit((h) => { h.__metadata__.config = '{'; })), 'CORRUPT_FILE', /config/);
+    expectCode(() => wv.load(edit((h) => { h['mean.bias'].data_offsets = [0, 8]; })), 'CORRUPT_FILE', /overlap/);
     const nan = good.slice();
     const headerLen = Number(new DataView(good.buffer).getBigUint64(0, true));
     new DataView(nan.buffer).setFloat32(8 + headerLen, NaN, true);
-    expectCode(() => wv.load(nan), 'BAD_FILE', /is NaN/);
-    expectCode(() => wv.load('model.safetensors' as never), 'INVALID_ARGUMENT', /Uint8Array/);
+    expectCode(() => wv.load(nan), 'CORRUPT_FILE', /is NaN/);
+    expectCode(() => wv.load('model.safetensors' as never), 'INVALID_OPTION', /Uint8Array/);
     vae.dispose();
   });
 

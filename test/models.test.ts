@@ -177,6 +177,15 @@ describe('training control', () => {
     vae.dispose();
   });
 
+  it('fit on a model that is already training is BUSY', async () => {
+    const vae = new wv.VAE({ inputDim: 10, hiddenDims: [8], latentDim: 2 });
+    const first = vae.fit(x, { epochs: 2, batchSize: 8 });
+    await expect(vae.fit(x, { epochs: 1 })).rejects.toMatchObject({ code: 'BUSY' });
+    await first;
+    await vae.fit(x, { epochs: 1, batchSize: 8 }); // free again afterwards
+    vae.dispose();
+  });
+
   it('an AbortSignal stops cleanly after the current batch', async () => {
     const vae = new wv.VAE({ inputDim: 10, hiddenDims: [8], latentDim: 2 });
     const controller = new AbortController();
@@ -228,7 +237,7 @@ describe('bad input to models gets a clear WavaeError', () => {
 
   it('invalid options name the option', () => {
     expect(() => new wv.VAE({ inputDim: 0 })).toThrow(/VAE: inputDim must be an integer >= 1, got 0/);
-    expect(() => new wv.VAE({ inputDim: 4, latentDims: 2 } as never)).toThrow(/unknown option 'latentDims'/);
+    expect(() => new wv.VAE({ inputDim: 4, latentDims: 2 } as never)).toThrow(expect.objectContaining({ code: 'UNKNOWN_OPTION', message: expect.stringMatching(/unknown option 'latentDims' \(did you mean 'latentDim'\?\)/) }));
     expect(() => new wv.VAE({ inputDim: 4, likelihood: 'poisson' as never })).toThrow(/likelihood must be 'bernoulli' or 'gaussian'/);
     expect(() => new wv.VAE({ inputDim: 4, hiddenDims: [3, -1] })).toThrow(/hiddenDims must be an array of integers >= 1/);
     expect(() => new wv.Autoencoder({ inputDim: 4, denoise: { type: 'mask', prob: 1.5 } })).toThrow(/denoise must be/);
@@ -240,11 +249,11 @@ describe('bad input to models gets a clear WavaeError', () => {
     expect(() => vae.decode(wv.matrix(2, 3))).toThrow(/decode: z: expected 2 columns, got 3/);
     const bad = new Float32Array(8);
     bad[6] = NaN;
-    expect(() => vae.evaluate(bad)).toThrow(expect.objectContaining({ code: 'NOT_FINITE', message: expect.stringMatching(/row 1, column 2/) }));
-    await expect(vae.fit(bad)).rejects.toMatchObject({ code: 'NOT_FINITE' });
+    expect(() => vae.evaluate(bad)).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT', message: expect.stringMatching(/row 1, column 2/) }));
+    await expect(vae.fit(bad)).rejects.toMatchObject({ code: 'NON_FINITE_INPUT' });
     await expect(vae.fit(new Float32Array(8), { epochs: 0 })).rejects.toThrow(/fit: epochs must be an integer >= 1/);
     await expect(vae.fit(new Float32Array(8), { optimizer: { type: 'adam', lr: -1 } })).rejects.toThrow(/optimizer.lr must be a number > 0/);
-    await expect(vae.fit(new Float32Array(8), { batchsize: 4 } as never)).rejects.toThrow(/unknown option 'batchsize'/);
+    await expect(vae.fit(new Float32Array(8), { batchsize: 4 } as never)).rejects.toThrow(/unknown option 'batchsize' \(did you mean 'batchSize'\?\)/);
     vae.dispose();
     expect(() => vae.encode(new Float32Array(4))).toThrow(/disposed/);
   });

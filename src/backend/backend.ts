@@ -99,7 +99,7 @@ export class Backend {
   /** Sets each element of x to 0 with probability p (masking noise), drawing from rng. */
   dropMask(x: Buf, rng: Rng, p: number): void {
     this.check('dropMask', 'x', x);
-    if (!(p >= 0 && p < 1)) throw new WavaeError('INVALID_ARGUMENT', `dropMask: p must be in [0, 1), got ${p}`);
+    if (!(p >= 0 && p < 1)) throw new WavaeError('INVALID_OPTION', `dropMask: p must be in [0, 1), got ${p}`);
     const h = this.k.f32;
     for (let i = x.off; i < x.off + x.len; i++) if (rng.uniform() < p) h[i] = 0;
   }
@@ -180,7 +180,7 @@ export class Backend {
   /** x = value. */
   fill_f32(x: Buf, value: number): void {
     this.check('fill_f32', 'x', x);
-    if (typeof value !== 'number') throw new WavaeError('INVALID_ARGUMENT', `fill_f32: value must be a number, got ${typeof value}`);
+    if (typeof value !== 'number') throw new WavaeError('INVALID_OPTION', `fill_f32: value must be a number, got ${typeof value}`);
     this.k.fill_f32(x.off, value, x.len);
   }
 
@@ -229,7 +229,7 @@ export class Backend {
     this.check('kl_normal_f32', 'mean', mean, rows * cols);
     this.check('kl_normal_f32', 'logvar', logvar, rows * cols);
     if ((dmean === null) !== (dlogvar === null)) {
-      throw new WavaeError('INVALID_ARGUMENT', 'kl_normal_f32: pass both dmean and dlogvar, or neither');
+      throw new WavaeError('INVALID_OPTION', 'kl_normal_f32: pass both dmean and dlogvar, or neither');
     }
     if (dmean && dlogvar) {
       this.check('kl_normal_f32', 'dmean', dmean, rows * cols);
@@ -287,9 +287,9 @@ export class Backend {
     this.check('adam_f32', 'grad', grad, param.len);
     this.noOverlap('adam_f32', 'param', param, 'grad', grad);
     this.int('adam_f32', 't', t, 1);
-    if (!(beta1 >= 0 && beta1 < 1)) throw new WavaeError('INVALID_ARGUMENT', `adam_f32: beta1 must be in [0, 1), got ${beta1}`);
-    if (!(beta2 >= 0 && beta2 < 1)) throw new WavaeError('INVALID_ARGUMENT', `adam_f32: beta2 must be in [0, 1), got ${beta2}`);
-    if (!(eps > 0)) throw new WavaeError('INVALID_ARGUMENT', `adam_f32: eps must be > 0, got ${eps}`);
+    if (!(beta1 >= 0 && beta1 < 1)) throw new WavaeError('INVALID_OPTION', `adam_f32: beta1 must be in [0, 1), got ${beta1}`);
+    if (!(beta2 >= 0 && beta2 < 1)) throw new WavaeError('INVALID_OPTION', `adam_f32: beta2 must be in [0, 1), got ${beta2}`);
+    if (!(eps > 0)) throw new WavaeError('INVALID_OPTION', `adam_f32: eps must be > 0, got ${eps}`);
     const stepSize = lr / (1 - beta1 ** t);
     const invSqrtBc2 = 1 / Math.sqrt(1 - beta2 ** t);
     this.k.adam_f32(param.off, m.off, v.off, grad.off, param.len, lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled ? 1 : 0);
@@ -299,7 +299,7 @@ export class Backend {
 
   private check(op: string, arg: string, buf: Buf, expectedLen?: number): void {
     if (typeof buf !== 'object' || buf === null || !Number.isInteger(buf.off) || !Number.isInteger(buf.len)) {
-      throw new WavaeError('INVALID_ARGUMENT', `${op}: ${arg} must be a buffer handle { off, len }, got ${buf === null ? 'null' : typeof buf}`);
+      throw new WavaeError('INVALID_OPTION', `${op}: ${arg} must be a buffer handle { off, len }, got ${buf === null ? 'null' : typeof buf}`);
     }
     if (buf.len < 1) throw new WavaeError('SHAPE_MISMATCH', `${op}: ${arg} has length ${buf.len}; buffers hold at least one float`);
     if (buf.off < this.k.base || buf.off + buf.len > this.k.f32.length) {
@@ -325,7 +325,7 @@ export class Backend {
 
   private noOverlap(op: string, an: string, a: Buf, bn: string, b: Buf): void {
     if (a.off < b.off + b.len && b.off < a.off + a.len) {
-      throw new WavaeError('INVALID_ARGUMENT', `${op}: ${an} must not overlap ${bn}`);
+      throw new WavaeError('INVALID_OPTION', `${op}: ${an} must not overlap ${bn}`);
     }
   }
 
@@ -335,10 +335,10 @@ export class Backend {
 
   private actCode(op: string, act: Act, actAlpha: number): number {
     if (!Object.hasOwn(ACT_CODE, act)) {
-      throw new WavaeError('INVALID_ARGUMENT', `${op}: act must be one of ${Object.keys(ACT_CODE).join(', ')}, got ${String(act)}`);
+      throw new WavaeError('INVALID_OPTION', `${op}: act must be one of ${Object.keys(ACT_CODE).join(', ')}, got ${String(act)}`);
     }
     if (act === 'leaky_relu' && !(actAlpha >= 0 && actAlpha < 1)) {
-      throw new WavaeError('INVALID_ARGUMENT', `${op}: leaky_relu slope must be in [0, 1), got ${actAlpha}`);
+      throw new WavaeError('INVALID_OPTION', `${op}: leaky_relu slope must be in [0, 1), got ${actAlpha}`);
     }
     return ACT_CODE[act];
   }

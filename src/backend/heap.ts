@@ -58,7 +58,7 @@ export class HeapAllocator {
   release(buf: Buf): void {
     const size = this.sizes.get(buf.off);
     if (size === undefined) {
-      throw new WavaeError('INVALID_ARGUMENT', `free: no live buffer starts at offset ${buf.off}`);
+      throw new WavaeError('INVALID_OPTION', `free: no live buffer starts at offset ${buf.off}`);
     }
     this.sizes.delete(buf.off);
     let i = 0;

@@ -22,7 +22,7 @@ let active: Backend | null = null;
 export async function createBackend(name: BackendName): Promise<Backend> {
   if (name === 'js') return new Backend(new JsKernels());
   if (name !== 'wasm') {
-    throw new WavaeError('INVALID_ARGUMENT', `backend must be 'wasm' or 'js', got ${describe(name)}`);
+    throw new WavaeError('INVALID_OPTION', `backend must be 'wasm' or 'js', got ${describe(name)}`);
   }
   if (!simdSupported()) {
     throw new WavaeError('BACKEND_UNAVAILABLE', "backend 'wasm' needs SIMD WebAssembly, which this engine does not validate; use 'js'");
@@ -37,7 +37,7 @@ export async function createBackend(name: BackendName): Promise<Backend> {
 /** Starts wavae: 'wasm' if SIMD WebAssembly is supported, else 'js'; { backend } forces one. */
 export async function init(options: InitOptions = {}): Promise<BackendName> {
   if (typeof options !== 'object' || options === null) {
-    throw new WavaeError('INVALID_ARGUMENT', `init: options must be an object, got ${describe(options)}`);
+    throw new WavaeError('INVALID_OPTION', `init: options must be an object, got ${describe(options)}`);
   }
   checkKeys('init', options, ['backend']);
   const name = options.backend ?? (simdSupported() ? 'wasm' : 'js');

@@ -14,7 +14,7 @@ export function binarize(x: Matrix, options: { mode?: 'fixed' | 'dynamic'; seed?
     const rng = new Rng(options.seed ?? 0);
     for (let i = 0; i < out.length; i++) out[i] = rng.uniform() < x.data[i] ? 1 : 0;
   } else {
-    throw new WavaeError('INVALID_ARGUMENT', `binarize: mode must be 'fixed' or 'dynamic', got ${String(mode)}`);
+    throw new WavaeError('INVALID_OPTION', `binarize: mode must be 'fixed' or 'dynamic', got ${String(mode)}`);
   }
   return matrix(x.rows, x.cols, out);
 }

@@ -18,23 +18,23 @@ const TYPES: Record<number, { name: string; size: number }> = {
   0x0e: { name: 'float64', size: 8 },
 };
 
-/** Parses IDX bytes; throws BAD_FILE naming what is wrong (magic, type, truncation). */
+/** Parses IDX bytes; throws CORRUPT_FILE naming what is wrong (magic, type, truncation). */
 export function parseIdx(bytes: Uint8Array, name = 'IDX file'): Idx {
-  if (bytes.length < 4) throw new WavaeError('BAD_FILE', `${name}: ${bytes.length} bytes is too short for an IDX header`);
+  if (bytes.length < 4) throw new WavaeError('CORRUPT_FILE', `${name}: ${bytes.length} bytes is too short for an IDX header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint16(0) !== 0) throw new WavaeError('BAD_FILE', `${name}: not an IDX file (the first two bytes must be zero; gzip files must be decompressed first)`);
+  if (view.getUint16(0) !== 0) throw new WavaeError('CORRUPT_FILE', `${name}: not an IDX file (the first two bytes must be zero; gzip files must be decompressed first)`);
   const type = TYPES[bytes[2]];
-  if (!type) throw new WavaeError('BAD_FILE', `${name}: unknown IDX element type 0x${bytes[2].toString(16)}`);
+  if (!type) throw new WavaeError('CORRUPT_FILE', `${name}: unknown IDX element type 0x${bytes[2].toString(16)}`);
   const rank = bytes[3];
-  if (rank < 1) throw new WavaeError('BAD_FILE', `${name}: IDX rank 0`);
+  if (rank < 1) throw new WavaeError('CORRUPT_FILE', `${name}: IDX rank 0`);
   const header = 4 + 4 * rank;
-  if (bytes.length < header) throw new WavaeError('BAD_FILE', `${name}: truncated IDX header (${bytes.length} bytes, need ${header})`);
+  if (bytes.length < header) throw new WavaeError('CORRUPT_FILE', `${name}: truncated IDX header (${bytes.length} bytes, need ${header})`);
   const dims: number[] = [];
   for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i));
   const count = dims.reduce((a, b) => a * b, 1);
   const need = header + count * type.size;
   if (bytes.length < need) {
-    throw new WavaeError('BAD_FILE', `${name}: truncated: dimensions [${dims.join(', ')}] of ${type.name} need ${need} bytes, the file has ${bytes.length}`);
+    throw new WavaeError('CORRUPT_FILE', `${name}: truncated: dimensions [${dims.join(', ')}] of ${type.name} need ${need} bytes, the file has ${bytes.length}`);
   }
   if (type.size === 1) {
     const raw = bytes.subarray(header, need);

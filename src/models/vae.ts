@@ -99,29 +99,29 @@ export class VAE extends Model {
 
   constructor(options: VAEOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new WavaeError('INVALID_ARGUMENT', `VAE: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
+      throw new WavaeError('INVALID_OPTION', `VAE: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
     }
     checkKeys('VAE', options, KEYS);
     const o = options as unknown as Record<string, unknown>;
     const c = checkCommon('VAE', o, { hiddenDims: [400], latentDim: 20 });
     const likelihood = o.likelihood ?? 'bernoulli';
     if (likelihood !== 'bernoulli' && likelihood !== 'gaussian') {
-      throw new WavaeError('INVALID_ARGUMENT', `VAE: likelihood must be 'bernoulli' or 'gaussian', got ${describe(likelihood)}`);
+      throw new WavaeError('INVALID_OPTION', `VAE: likelihood must be 'bernoulli' or 'gaussian', got ${describe(likelihood)}`);
     }
     const outputVariance = o.outputVariance ?? 'learned';
     if (outputVariance !== 'learned' && !(typeof outputVariance === 'number' && outputVariance > 0 && Number.isFinite(outputVariance))) {
-      throw new WavaeError('INVALID_ARGUMENT', `VAE: outputVariance must be 'learned' or a number > 0, got ${describe(outputVariance)}`);
+      throw new WavaeError('INVALID_OPTION', `VAE: outputVariance must be 'learned' or a number > 0, got ${describe(outputVariance)}`);
     }
     if (likelihood === 'bernoulli' && o.outputVariance !== undefined) {
-      throw new WavaeError('INVALID_ARGUMENT', "VAE: outputVariance applies to likelihood 'gaussian' only");
+      throw new WavaeError('INVALID_OPTION', "VAE: outputVariance applies to likelihood 'gaussian' only");
     }
     const beta = o.beta ?? 1;
     if (typeof beta !== 'number' || !(beta >= 0) || !Number.isFinite(beta)) {
-      throw new WavaeError('INVALID_ARGUMENT', `VAE: beta must be a number >= 0, got ${describe(beta)}`);
+      throw new WavaeError('INVALID_OPTION', `VAE: beta must be a number >= 0, got ${describe(beta)}`);
     }
     const warm = o.klWarmupEpochs ?? 0;
     if (typeof warm !== 'number' || !(warm >= 0) || !Number.isFinite(warm)) {
-      throw new WavaeError('INVALID_ARGUMENT', `VAE: klWarmupEpochs must be a number >= 0, got ${describe(warm)}`);
+      throw new WavaeError('INVALID_OPTION', `VAE: klWarmupEpochs must be a number >= 0, got ${describe(warm)}`);
     }
     const { inputDim: D, hiddenDims, latentDim: L, activation } = c;
     const h = hiddenDims.length ? hiddenDims[hiddenDims.length - 1] : D;
@@ -234,7 +234,7 @@ export class VAE extends Model {
       this.logVarHead.backward(be, null, 0, dlogVar, h, logVar, n);
     }
     const l2 = this.weightDecayTerm();
-    return { loss: recon + kl, reconstruction: recon, kl, objective: recon + beta * kl + l2 };
+    return this.report(recon + kl, recon, kl, recon + beta * kl + l2);
   }
 
   // ---- the public methods of the contract -----------------------------------------------------
@@ -294,7 +294,7 @@ export class VAE extends Model {
 
   /** n samples from the model: decode(z ~ N(0, I)). */
   sample(n: number, options: { seed?: number } = {}): Matrix {
-    if (!Number.isInteger(n) || n < 1) throw new WavaeError('INVALID_ARGUMENT', `sample: n must be an integer >= 1, got ${describe(n)}`);
+    if (!Number.isInteger(n) || n < 1) throw new WavaeError('INVALID_OPTION', `sample: n must be an integer >= 1, got ${describe(n)}`);
     const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0x5a3b));
     const z = new Float32Array(n * this.latentDim);
     rng.fillNormal(z, 0, z.length);
@@ -308,7 +308,7 @@ export class VAE extends Model {
   gradients(x: Matrix | Float32Array, options: { eps: Matrix | Float32Array }): { loss: number; reconstruction: number; kl: number; grads: Record<string, Float32Array> } {
     const data = asMatrix('gradients: x', x, this.inputDim);
     if (typeof options !== 'object' || options === null || options.eps === undefined) {
-      throw new WavaeError('INVALID_ARGUMENT', 'gradients: options.eps (n x latentDim) is required');
+      throw new WavaeError('INVALID_OPTION', 'gradients: options.eps (n x latentDim) is required');
     }
     const eps = asMatrix('gradients: eps', options.eps, this.latentDim);
     if (eps.rows !== data.rows) throw new WavaeError('SHAPE_MISMATCH', `gradients: eps has ${eps.rows} rows, x has ${data.rows}`);
@@ -328,7 +328,7 @@ export class VAE extends Model {
   logLikelihood(x: Matrix | Float32Array, options: { samples?: number; seed?: number; onProgress?: (done: number, total: number) => void } = {}): Float64Array {
     const data = asMatrix('logLikelihood: x', x, this.inputDim);
     const K = options.samples ?? 5000;
-    if (!Number.isInteger(K) || K < 1) throw new WavaeError('INVALID_ARGUMENT', `logLikelihood: samples must be an integer >= 1, got ${describe(K)}`);
+    if (!Number.isInteger(K) || K < 1) throw new WavaeError('INVALID_OPTION', `logLikelihood: samples must be an integer >= 1, got ${describe(K)}`);
     const { mean, logVar } = this.encode(data);
     const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0x10c1));
     const D = this.inputDim;

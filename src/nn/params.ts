@@ -44,7 +44,7 @@ export class ParamLayout {
 
   get(name: string): TensorView {
     const v = this.byName.get(name);
-    if (!v) throw new WavaeError('INVALID_ARGUMENT', `no parameter named '${name}'`);
+    if (!v) throw new WavaeError('INVALID_OPTION', `no parameter named '${name}'`);
     return v;
   }
 

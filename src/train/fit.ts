@@ -79,7 +79,7 @@ function sameOptimizer(a: Optimizer | null, config: ReturnType<typeof resolveOpt
 
 /** Trains model on x. */
 export async function fit(model: Model, x: Matrix | Float32Array, options: FitOptions = {}): Promise<History> {
-  if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_ARGUMENT', `fit: options must be an object, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', `fit: options must be an object, got ${describe(options)}`);
   checkKeys('fit', options, KEYS);
   const data = asMatrix('fit: x', x, model.inputDim);
   const epochs = checkInt('fit: epochs', options.epochs ?? 10, 1);
@@ -88,7 +88,7 @@ export async function fit(model: Model, x: Matrix | Float32Array, options: FitOp
   const schedule = checkSchedule(options.schedule);
   const clipNorm = options.clipNorm;
   if (clipNorm !== undefined && !(typeof clipNorm === 'number' && clipNorm > 0)) {
-    throw new WavaeError('INVALID_ARGUMENT', `fit: clipNorm must be a number > 0, got ${describe(clipNorm)}`);
+    throw new WavaeError('INVALID_OPTION', `fit: clipNorm must be a number > 0, got ${describe(clipNorm)}`);
   }
   const seed = checkInt('fit: seed', options.seed ?? model.seed, 0, 0xffffffff);
   const validation = options.validationData === undefined ? null : asMatrix('fit: validationData', options.validationData, model.inputDim);
@@ -99,7 +99,7 @@ export async function fit(model: Model, x: Matrix | Float32Array, options: FitOp
   }
   for (const cb of ['onBatchEnd', 'onEpochEnd'] as const) {
     if (options[cb] !== undefined && typeof options[cb] !== 'function') {
-      throw new WavaeError('INVALID_ARGUMENT', `fit: ${cb} must be a function, got ${describe(options[cb])}`);
+      throw new WavaeError('INVALID_OPTION', `fit: ${cb} must be a function, got ${describe(options[cb])}`);
     }
   }
 

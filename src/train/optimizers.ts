@@ -30,21 +30,21 @@ const KEYS: Record<string, string[]> = {
 /** Validates an optimizer config and fills in PyTorch's defaults. */
 export function resolveOptimizer(config: unknown): ResolvedOptimizer {
   if (typeof config !== 'object' || config === null) {
-    throw new WavaeError('INVALID_ARGUMENT', `optimizer must be an object like { type: 'adam', lr: 1e-3 }, got ${describe(config)}`);
+    throw new WavaeError('INVALID_OPTION', `optimizer must be an object like { type: 'adam', lr: 1e-3 }, got ${describe(config)}`);
   }
   const c = config as Record<string, unknown>;
   const type = c.type;
   if (type !== 'sgd' && type !== 'adam' && type !== 'adamw') {
-    throw new WavaeError('INVALID_ARGUMENT', `optimizer.type must be 'sgd', 'adam' or 'adamw', got ${describe(type)}`);
+    throw new WavaeError('INVALID_OPTION', `optimizer.type must be 'sgd', 'adam' or 'adamw', got ${describe(type)}`);
   }
   checkKeys(`optimizer (${type})`, c, KEYS[type]);
   const num = (key: string, dflt: number, ok: (v: number) => boolean, range: string): number => {
     const v = c[key] ?? dflt;
-    if (typeof v !== 'number' || !ok(v)) throw new WavaeError('INVALID_ARGUMENT', `optimizer.${key} must be ${range}, got ${describe(v)}`);
+    if (typeof v !== 'number' || !ok(v)) throw new WavaeError('INVALID_OPTION', `optimizer.${key} must be ${range}, got ${describe(v)}`);
     return v;
   };
   const nesterov = c.nesterov ?? false;
-  if (typeof nesterov !== 'boolean') throw new WavaeError('INVALID_ARGUMENT', `optimizer.nesterov must be a boolean, got ${describe(nesterov)}`);
+  if (typeof nesterov !== 'boolean') throw new WavaeError('INVALID_OPTION', `optimizer.nesterov must be a boolean, got ${describe(nesterov)}`);
   const r: ResolvedOptimizer = {
     type,
     lr: num('lr', type === 'sgd' ? 0.01 : 1e-3, (v) => v > 0 && Number.isFinite(v), 'a number > 0'),
@@ -55,7 +55,7 @@ export function resolveOptimizer(config: unknown): ResolvedOptimizer {
     eps: num('eps', 1e-8, (v) => v > 0 && Number.isFinite(v), 'a number > 0'),
     weightDecay: num('weightDecay', type === 'adamw' ? 0.01 : 0, (v) => v >= 0 && Number.isFinite(v), 'a number >= 0'),
   };
-  if (r.nesterov && r.momentum === 0) throw new WavaeError('INVALID_ARGUMENT', 'optimizer: nesterov needs momentum > 0');
+  if (r.nesterov && r.momentum === 0) throw new WavaeError('INVALID_OPTION', 'optimizer: nesterov needs momentum > 0');
   return r;
 }
 

@@ -20,25 +20,25 @@ const KEYS: Record<string, string[]> = {
 export function checkSchedule(s: unknown): ScheduleConfig {
   if (s === undefined) return { type: 'constant' };
   if (typeof s !== 'object' || s === null || !(((s as { type?: unknown }).type as string) in KEYS)) {
-    throw new WavaeError('INVALID_ARGUMENT', `schedule must be { type: 'constant' | 'step' | 'exponential' | 'cosine', ... }, got ${describe(s)}`);
+    throw new WavaeError('INVALID_OPTION', `schedule must be { type: 'constant' | 'step' | 'exponential' | 'cosine', ... }, got ${describe(s)}`);
   }
   const c = s as Record<string, unknown>;
   checkKeys(`schedule (${String(c.type)})`, c, KEYS[c.type as string]);
   const positive = (key: string, integer = false): void => {
     const v = c[key];
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v) || (integer && !Number.isInteger(v)))) {
-      throw new WavaeError('INVALID_ARGUMENT', `schedule.${key} must be a ${integer ? 'whole' : ''} number >= 0, got ${describe(v)}`);
+      throw new WavaeError('INVALID_OPTION', `schedule.${key} must be a ${integer ? 'whole' : ''} number >= 0, got ${describe(v)}`);
     }
   };
   positive('warmupSteps', true);
   positive('minLr');
   if (c.type === 'step' && (typeof c.stepSize !== 'number' || !(c.stepSize > 0))) {
-    throw new WavaeError('INVALID_ARGUMENT', `schedule.stepSize must be a number of epochs > 0, got ${describe(c.stepSize)}`);
+    throw new WavaeError('INVALID_OPTION', `schedule.stepSize must be a number of epochs > 0, got ${describe(c.stepSize)}`);
   }
   if ((c.type === 'step' || c.type === 'exponential') && c.gamma !== undefined && (typeof c.gamma !== 'number' || !(c.gamma > 0 && c.gamma <= 1))) {
-    throw new WavaeError('INVALID_ARGUMENT', `schedule.gamma must be in (0, 1], got ${describe(c.gamma)}`);
+    throw new WavaeError('INVALID_OPTION', `schedule.gamma must be in (0, 1], got ${describe(c.gamma)}`);
   }
-  if (c.type === 'exponential' && c.gamma === undefined) throw new WavaeError('INVALID_ARGUMENT', 'schedule.gamma is required for exponential decay');
+  if (c.type === 'exponential' && c.gamma === undefined) throw new WavaeError('INVALID_OPTION', 'schedule.gamma is required for exponential decay');
   return s as ScheduleConfig;
 }
 
