@@ -96,3 +96,17 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
   }
   return { tensors, metadata };
 }
+
+/** Only the string metadata of a safetensors file (the header is parsed; tensors are not read). */
+export function readMetadata(bytes: Uint8Array): Record<string, string> {
+  if (bytes.length < 8) throw new WavaeError('CORRUPT_FILE', `safetensors: ${bytes.length} bytes is too short for a header`);
+  const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
+  if (headerLen > MAX_HEADER || 8 + headerLen > bytes.length) throw new WavaeError('CORRUPT_FILE', `safetensors: header length ${headerLen} does not fit in a file of ${bytes.length} bytes`);
+  let header: { __metadata__?: Record<string, string> };
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+  } catch {
+    throw new WavaeError('CORRUPT_FILE', 'safetensors: the header is not valid UTF-8 JSON');
+  }
+  return { ...(header?.__metadata__ ?? {}) };
+}

@@ -1,0 +1,113 @@
+// Files for the CLI: atomic writes (temporary file in the same folder, fsync, rename, so a
+// crash leaves the old file or the new one, never half of one) and dataset loading by format.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { WavaeError } from '../errors.js';
+import { parseIdx } from '../data/idx.js';
+import { mnist } from '../data/mnist.js';
+import { parseCsv, parseJsonRows, parseNpy, type Table } from '../data/tabular.js';
+import { matrix } from '../matrix.js';
+
+/** Writes bytes to file atomically: temp file, fsync, rename. */
+export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
+  const dir = path.dirname(path.resolve(file));
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== null) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Reads a file, turning a missing or unreadable file into one clear error. */
+export function readFile(file: string): Uint8Array {
+  try {
+    return new Uint8Array(fs.readFileSync(file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new WavaeError('INVALID_OPTION', code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${code ?? (err as Error).message}`);
+  }
+}
+
+/** A loaded dataset: rows, optional labels and image shape, and a test split for MNIST. */
+export interface Dataset extends Table {
+  test: Table | null;
+  source: string;
+}
+
+export interface DataOptions {
+  labelColumn?: string;
+  header?: boolean | 'auto';
+  labels?: string;
+  limit?: number;
+}
+
+/** Loads 'mnist' or a file: IDX (plain or .gz), CSV, JSON, .npy, chosen by extension. */
+export async function loadData(source: string, options: DataOptions = {}): Promise<Dataset> {
+  let data: Dataset;
+  if (source === 'mnist') {
+    const { train, test } = await mnist();
+    const shape: [number, number] = [28, 28];
+    data = {
+      x: train.images, labels: Float64Array.from(train.labels), columns: null, shape, source,
+      test: { x: test.images, labels: Float64Array.from(test.labels), columns: null, shape },
+    };
+  } else {
+    data = { ...parseByExtension(source, readFile(source), options), test: null, source };
+  }
+  if (options.labels) {
+    const t = parseByExtension(options.labels, readFile(options.labels), {});
+    if (t.x.rows !== data.x.rows) throw new WavaeError('SHAPE_MISMATCH', `${options.labels}: ${t.x.rows} labels for ${data.x.rows} rows of ${source}`);
+    data.labels = Float64Array.from(t.x.data.subarray(0, t.x.rows));
+  }
+  if (options.limit !== undefined && options.limit < data.x.rows) {
+    const n = options.limit;
+    data.x = matrix(n, data.x.cols, data.x.data.subarray(0, n * data.x.cols));
+    if (data.labels) data.labels = data.labels.subarray(0, n);
+    if (data.test && data.test.x.rows > n) {
+      const t = data.test;
+      data.test = { ...t, x: matrix(n, t.x.cols, t.x.data.subarray(0, n * t.x.cols)), labels: t.labels ? t.labels.subarray(0, n) : null };
+    }
+  }
+  return data;
+}
+
+function parseByExtension(file: string, bytes: Uint8Array, options: DataOptions): Table {
+  const name = path.basename(file);
+  if (name.endsWith('.gz')) {
+    let inner: Uint8Array;
+    try {
+      inner = new Uint8Array(zlib.gunzipSync(bytes));
+    } catch {
+      throw new WavaeError('CORRUPT_FILE', `${name}: not a valid gzip file`);
+    }
+    return parseByExtension(file.slice(0, -3), inner, options);
+  }
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.csv')) {
+    const label = options.labelColumn === undefined ? undefined : /^\d+$/.test(options.labelColumn) ? Number(options.labelColumn) : options.labelColumn;
+    return parseCsv(new TextDecoder().decode(bytes), { name, header: options.header ?? 'auto', ...(label !== undefined ? { labelColumn: label } : {}) });
+  }
+  if (lower.endsWith('.json')) return parseJsonRows(new TextDecoder().decode(bytes), name);
+  if (lower.endsWith('.npy')) return parseNpy(bytes, name);
+  if (lower.endsWith('.idx') || /-ubyte$|idx\d-ubyte$|\.idx\d$/.test(lower)) {
+    const idx = parseIdx(bytes, name);
+    const n = idx.dims[0];
+    const cols = idx.dims.slice(1).reduce((a, b) => a * b, 1);
+    return {
+      x: matrix(n, cols, Float32Array.from(idx.data)), labels: null, columns: null,
+      shape: idx.dims.length === 3 ? [idx.dims[1], idx.dims[2]] : null,
+    };
+  }
+  throw new WavaeError('INVALID_OPTION', `${name}: unknown data format; use .csv, .json, .npy, IDX (.idx, *-ubyte) or any of them .gz`);
+}

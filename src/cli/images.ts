@@ -1,0 +1,117 @@
+// Pictures: image grids as PNG (fast-png, pure JavaScript, no native build), a scatter of
+// 2-D latent means coloured by label, and the loss curve as SVG.
+import { encode } from 'fast-png';
+
+/**
+ * A grid of grey images (values in [0, 1], h x w each) as PNG bytes, with gutters; small images
+ * are enlarged (nearest neighbour) so that a 28x28 digit is readable at a glance.
+ */
+export function gridPng(images: Float32Array, count: number, h: number, w: number, cols: number, zoom = h * w <= 64 * 64 ? 2 : 1): Uint8Array {
+  if (zoom > 1) {
+    const big = new Float32Array(count * h * w * zoom * zoom);
+    for (let k = 0; k < count; k++) {
+      for (let y = 0; y < h * zoom; y++) {
+        for (let x = 0; x < w * zoom; x++) big[(k * h * zoom + y) * w * zoom + x] = images[k * h * w + Math.floor(y / zoom) * w + Math.floor(x / zoom)];
+      }
+    }
+    return gridPng(big, count, h * zoom, w * zoom, cols, 1);
+  }
+  const rows = Math.ceil(count / cols);
+  const gap = 2;
+  const width = cols * (w + gap) + gap;
+  const height = rows * (h + gap) + gap;
+  const data = new Uint8Array(width * height).fill(32);
+  for (let k = 0; k < count; k++) {
+    const top = gap + Math.floor(k / cols) * (h + gap);
+    const left = gap + (k % cols) * (w + gap);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        data[(top + y) * width + left + x] = Math.round(255 * Math.min(1, Math.max(0, images[k * h * w + y * w + x])));
+      }
+    }
+  }
+  return encode({ width, height, data, channels: 1, depth: 8 });
+}
+
+const PALETTE = [
+  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
+  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+];
+
+/** A scatter plot of points (x, y) coloured by integer label, as a size x size PNG. */
+export function scatterPng(points: Float32Array, labels: ArrayLike<number> | null, size = 512): Uint8Array {
+  const n = points.length / 2;
+  let [minX, maxX, minY, maxY] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < n; i++) {
+    minX = Math.min(minX, points[2 * i]);
+    maxX = Math.max(maxX, points[2 * i]);
+    minY = Math.min(minY, points[2 * i + 1]);
+    maxY = Math.max(maxY, points[2 * i + 1]);
+  }
+  const data = new Uint8Array(size * size * 3).fill(255);
+  const margin = 8;
+  const sx = (size - 2 * margin) / Math.max(1e-9, maxX - minX);
+  const sy = (size - 2 * margin) / Math.max(1e-9, maxY - minY);
+  for (let i = 0; i < n; i++) {
+    const cx = Math.round(margin + (points[2 * i] - minX) * sx);
+    const cy = Math.round(size - margin - (points[2 * i + 1] - minY) * sy);
+    const color = PALETTE[labels ? Math.abs(Math.round(labels[i])) % PALETTE.length : 0];
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const x = cx + dx;
+        const y = cy + dy;
+        if (x < 0 || y < 0 || x >= size || y >= size) continue;
+        data.set(color, (y * size + x) * 3);
+      }
+    }
+  }
+  return encode({ width: size, height: size, data, channels: 3, depth: 8 });
+}
+
+/** The loss curves (one value per epoch) as an SVG line chart with axes and a legend. */
+export function lossSvg(series: { name: string; values: number[] }[], title: string): string {
+  const [W, H, L, R, T, B] = [640, 360, 60, 20, 30, 40];
+  const all = series.flatMap((s) => s.values).filter(Number.isFinite);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const n = Math.max(...series.map((s) => s.values.length));
+  const x = (i: number): number => L + (n > 1 ? (i * (W - L - R)) / (n - 1) : (W - L - R) / 2);
+  const y = (v: number): number => T + ((hi - v) * (H - T - B)) / Math.max(1e-9, hi - lo);
+  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c'];
+  const ticks = Array.from({ length: 5 }, (_, k) => lo + ((hi - lo) * k) / 4);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#444"/>`,
+    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#444"/>`,
+    ...ticks.map((v) => `<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(1)}</text><line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#eee"/>`),
+    ...Array.from({ length: n }, (_, i) => `<text x="${x(i)}" y="${H - B + 16}" text-anchor="middle">${i + 1}</text>`),
+    `<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle">epoch</text>`,
+    ...series.map((s, k) => `<polyline fill="none" stroke="${colors[k % 3]}" stroke-width="2" points="${s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>` +
+      `<text x="${W - R - 4}" y="${T + 16 * (k + 1)}" text-anchor="end" fill="${colors[k % 3]}">${escapeXml(s.name)}</text>`),
+    '</svg>',
+  ];
+  return parts.join('\n') + '\n';
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] as string);
+}
+
+/** The standard normal quantile function (Acklam's approximation, |error| < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.928510446969, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lowP = 0.02425;
+  if (p < lowP) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - lowP) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}

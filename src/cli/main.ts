@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// The `wavae` command: train | eval | sample | reconstruct | interpolate | traverse | encode | info.
+// Argument parsing by commander; every failure is one line on stderr and a non-zero exit code.
+import { Command, Option } from 'commander';
+import { init } from '../backend/index.js';
+import { WavaeError } from '../errors.js';
+import { int, num } from './args.js';
+import { encode, evaluate, info } from './inspect.js';
+import { interpolate, reconstruct, sample, traverse } from './pictures.js';
+import { SCALING_TYPES } from './scaling.js';
+import { train } from './train.js';
+
+const program = new Command('wavae')
+  .description('Train and use autoencoders and VAEs (WebAssembly SIMD kernels).')
+  .addOption(new Option('--backend <name>', 'kernel backend').choices(['wasm', 'js']))
+  .showSuggestionAfterError(true)
+  .configureOutput({ outputError: (text, write) => write(`wavae: ${text.replace(/^error: /, 'error: ').trimEnd()}\n`) });
+
+/** Wraps a command action: init, run, and one clear line on failure. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const backend = program.opts().backend as 'wasm' | 'js' | undefined;
+      await init(backend ? { backend } : {});
+      await fn(...args);
+    } catch (err) {
+      const message = err instanceof WavaeError ? err.message : err instanceof Error ? err.message : String(err);
+      process.stderr.write(`wavae: error: ${message}\n`);
+      if (process.env.WAVAE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = 1;
+    }
+  };
+}
+
+const dataOption = (dflt?: string): Option => {
+  const o = new Option('--data <source>', "'mnist' or a file: .csv, .json, .npy, IDX (.idx, *-ubyte), or any of them .gz");
+  return dflt ? o.default(dflt) : o.makeOptionMandatory();
+};
+
+program.command('train')
+  .description('train a VAE or an autoencoder; writes the model, a training log and pictures')
+  .addOption(dataOption('mnist'))
+  .option('--labels <file>', 'labels for the latent scatter plot (IDX, .npy, .csv)')
+  .option('--label-column <name|index>', 'a CSV column to leave out of the data (used as labels)')
+  .option('--limit <n>', 'use the first n rows', int(1))
+  .addOption(new Option('--model <kind>', 'model').choices(['vae', 'ae']).default('vae'))
+  .option('--hidden <sizes>', 'hidden layer sizes, e.g. 400 or 512,256 (the decoder mirrors them)')
+  .option('--latent <n>', 'latent dimension', int(1))
+  .addOption(new Option('--likelihood <kind>', 'VAE decoder').choices(['bernoulli', 'gaussian']))
+  .option('--output-variance <v>', "Gaussian decoder variance: a number or 'learned'")
+  .addOption(new Option('--loss <kind>', 'autoencoder loss').choices(['mse', 'bce']))
+  .addOption(new Option('--activation <fn>', 'hidden activation').choices(['relu', 'leaky_relu', 'tanh', 'sigmoid']))
+  .option('--beta <b>', 'weight of the KL term', num(0))
+  .option('--kl-warmup <epochs>', 'epochs of linear KL warm-up', num(0))
+  .option('--weight-decay <l2>', 'L2 penalty on the weights', num(0))
+  .option('--denoise <spec>', 'autoencoder input corruption: gaussian:STD or mask:PROB')
+  .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'adamw', 'sgd']))
+  .option('--lr <rate>', 'learning rate', num(0))
+  .option('--momentum <m>', 'SGD momentum', num(0))
+  .addOption(new Option('--schedule <kind>', 'learning-rate schedule').choices(['constant', 'step', 'exponential', 'cosine']))
+  .option('--lr-step <epochs>', 'step schedule: epochs between decays', num(0))
+  .option('--lr-gamma <g>', 'step/exponential schedule: decay factor', num(0))
+  .option('--warmup-steps <n>', 'linear learning-rate warm-up steps', int(0))
+  .option('--clip-norm <n>', 'clip gradients to this global norm', num(0))
+  .option('--batch-size <n>', 'batch size', int(1))
+  .option('--epochs <n>', 'epochs', int(1))
+  .option('--seed <n>', 'seed', int(0), 1)
+  .option('--validation-split <f>', 'fraction of user data held out for validation (MNIST uses its test set)', num(0))
+  .addOption(new Option('--scale <how>', 'input scaling (default: divide255 for byte data, else none)').choices([...SCALING_TYPES]))
+  .option('--shape <HxW>', 'image shape for pictures, e.g. 28x28, or auto')
+  .option('--out <dir>', 'output folder', 'out')
+  .option('--no-pictures', 'skip the PNG pictures')
+  .option('--quiet', 'print nothing but errors')
+  .option('--json', 'print JSON lines (one per epoch, then a summary)')
+  .action(action(train));
+
+program.command('eval')
+  .description('loss, reconstruction and KL on a dataset; --iw K adds the importance-weighted log-likelihood')
+  .requiredOption('--model <file>', 'model file (.safetensors)')
+  .addOption(dataOption('mnist'))
+  .option('--label-column <name|index>', 'a CSV column to leave out')
+  .option('--limit <n>', 'use the first n rows', int(1))
+  .option('--iw <k>', 'importance samples for log p(x)', int(1))
+  .option('--json', 'print JSON')
+  .action(action(evaluate));
+
+program.command('sample')
+  .description('a PNG grid of samples from a VAE')
+  .requiredOption('--model <file>', 'model file')
+  .option('--n <n>', 'number of samples', int(1), 64)
+  .option('--seed <n>', 'seed', int(0), 1)
+  .option('--cols <n>', 'grid columns', int(1))
+  .option('--shape <HxW>', 'image shape if the model file has none')
+  .option('--out <file>', 'PNG file', 'samples.png')
+  .action(action(sample));
+
+program.command('reconstruct')
+  .description('a PNG of inputs (top row) and their reconstructions (bottom row)')
+  .requiredOption('--model <file>', 'model file')
+  .addOption(dataOption('mnist'))
+  .option('--n <n>', 'number of images', int(1), 16)
+  .option('--limit <n>', 'read only the first n rows of --data', int(1))
+  .option('--shape <HxW>', 'image shape if the model file has none')
+  .option('--out <file>', 'PNG file', 'reconstructions.png')
+  .action(action(reconstruct));
+
+program.command('interpolate')
+  .description('a PNG of decoded points on the line between the codes of two rows')
+  .requiredOption('--model <file>', 'model file')
+  .addOption(dataOption('mnist'))
+  .option('--from <i>', 'first row', int(0), 0)
+  .option('--to <j>', 'second row', int(0), 1)
+  .option('--steps <n>', 'points on the line', int(2), 10)
+  .option('--cols <n>', 'grid columns', int(1))
+  .option('--shape <HxW>', 'image shape if the model file has none')
+  .option('--out <file>', 'PNG file', 'interpolation.png')
+  .action(action(interpolate));
+
+program.command('traverse')
+  .description('a PNG with one row per latent dimension, varied over [-range, range]')
+  .requiredOption('--model <file>', 'model file')
+  .option('--data <source>', 'take the base code from a row of this data (default: the zero code)')
+  .option('--index <i>', 'row of --data for the base code', int(0), 0)
+  .option('--dims <n>', 'latent dimensions to show (default: up to 10)', int(1))
+  .option('--steps <n>', 'points per dimension', int(2), 9)
+  .option('--range <r>', 'half-width of the traversal', num(0), 3)
+  .option('--shape <HxW>', 'image shape if the model file has none')
+  .option('--out <file>', 'PNG file', 'traversal.png')
+  .action(action(traverse));
+
+program.command('encode')
+  .description('latent means (and log-variances) of a dataset as CSV or .npy')
+  .requiredOption('--model <file>', 'model file')
+  .addOption(dataOption())
+  .requiredOption('--out <file>', 'codes.csv or codes.npy')
+  .option('--label-column <name|index>', 'a CSV column to leave out')
+  .option('--limit <n>', 'use the first n rows', int(1))
+  .option('--logvar', 'append the log-variances (VAE)')
+  .action(action(encode));
+
+program.command('info')
+  .description("a model file's architecture, training settings and parameter count")
+  .requiredOption('--model <file>', 'model file')
+  .option('--json', 'print JSON')
+  .action(action(info));
+
+await program.parseAsync(process.argv);

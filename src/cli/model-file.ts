@@ -1,0 +1,33 @@
+// Model files as the CLI uses them: the library's safetensors plus CLI metadata (input scaling,
+// image shape, data source), read back so eval, encode and the pictures treat data the same way.
+import { WavaeError } from '../errors.js';
+import { loadModel } from '../io/load.js';
+import { readMetadata } from '../io/safetensors.js';
+import type { Autoencoder } from '../models/autoencoder.js';
+import type { VAE } from '../models/vae.js';
+import { readFile } from './files.js';
+import type { Scaling } from './scaling.js';
+
+export type CliModel = VAE | Autoencoder;
+
+/** The CLI's metadata entries of a model file. */
+export function modelMetadata(scaling: Scaling, shape: [number, number] | null, source: string): Record<string, string> {
+  return { scaling: JSON.stringify(scaling), ...(shape ? { image_shape: `${shape[0]}x${shape[1]}` } : {}), data_source: source };
+}
+
+/** Loads a model file with its scaling and image shape. */
+export function openModel(file: string): { model: CliModel; scaling: Scaling; shape: [number, number] | null; metadata: Record<string, string>; bytes: number } {
+  const bytes = readFile(file);
+  const metadata = readMetadata(bytes);
+  const model = loadModel(bytes);
+  let scaling: Scaling = { type: 'none' };
+  if (metadata.scaling) {
+    try {
+      scaling = JSON.parse(metadata.scaling);
+    } catch {
+      throw new WavaeError('CORRUPT_FILE', `${file}: the metadata "scaling" is not valid JSON`);
+    }
+  }
+  const m = /^(\d+)x(\d+)$/.exec(metadata.image_shape ?? '');
+  return { model, scaling, shape: m ? [Number(m[1]), Number(m[2])] : null, metadata, bytes: bytes.length };
+}

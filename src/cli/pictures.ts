@@ -1,0 +1,80 @@
+// `wavae sample | reconstruct | interpolate | traverse`: PNG grids from a model file.
+import { WavaeError } from '../errors.js';
+import { matrix, type Matrix } from '../matrix.js';
+import { VAE } from '../models/vae.js';
+import { writeFileAtomic } from './files.js';
+import { gridPng } from './images.js';
+import { modelData } from './inspect.js';
+import { openModel, type CliModel } from './model-file.js';
+import { parseShape } from './args.js';
+import { toDisplay, type Scaling } from './scaling.js';
+
+interface Common {
+  model: string;
+  out: string;
+  shape?: string;
+  cols?: number;
+}
+
+function imageShape(args: Common, model: CliModel, stored: [number, number] | null): [number, number] {
+  const shape = args.shape ? parseShape(args.shape, model.inputDim) : stored;
+  if (!shape) throw new WavaeError('INVALID_OPTION', 'the model file records no image shape: pass --shape HxW (e.g. 28x28)');
+  if (shape[0] * shape[1] !== model.inputDim) throw new WavaeError('SHAPE_MISMATCH', `--shape ${shape.join('x')} has ${shape[0] * shape[1]} pixels, the model outputs ${model.inputDim}`);
+  return shape;
+}
+
+function writeGrid(out: string, scaling: Scaling, images: Matrix, shape: [number, number], cols: number): void {
+  if (!out.toLowerCase().endsWith('.png')) throw new WavaeError('INVALID_OPTION', `--out must end in .png, got ${JSON.stringify(out)}`);
+  writeFileAtomic(out, gridPng(toDisplay(scaling, images), images.rows, shape[0], shape[1], cols));
+  process.stdout.write(`wrote ${images.rows} images to ${out}\n`);
+}
+
+export function sample(args: Common & { n: number; seed: number }): void {
+  const { model, scaling, shape } = openModel(args.model);
+  if (!(model instanceof VAE)) throw new WavaeError('INVALID_OPTION', 'sample needs a VAE model (an autoencoder has no prior to sample from)');
+  writeGrid(args.out, scaling, model.sample(args.n, { seed: args.seed }), imageShape(args, model, shape), args.cols ?? Math.ceil(Math.sqrt(args.n)));
+  model.dispose();
+}
+
+export async function reconstruct(args: Common & { data: string; n: number; limit?: number }): Promise<void> {
+  const { model, scaling, shape, x } = await modelData(args.model, args.data, args);
+  const s = imageShape(args, model, shape);
+  const n = Math.min(args.n, x.rows);
+  const originals = matrix(n, x.cols, x.data.subarray(0, n * x.cols));
+  const recon = model.reconstruct(originals);
+  const pairs = new Float32Array(2 * n * x.cols);
+  pairs.set(originals.data, 0);
+  pairs.set(recon.data, n * x.cols);
+  writeGrid(args.out, scaling, matrix(2 * n, x.cols, pairs), s, n);
+  model.dispose();
+}
+
+function code(model: CliModel, row: Matrix): Float32Array {
+  return (model instanceof VAE ? model.encode(row).mean : model.encode(row)).data;
+}
+
+function rowOf(x: Matrix, i: number, flag: string): Matrix {
+  if (!Number.isInteger(i) || i < 0 || i >= x.rows) throw new WavaeError('INVALID_OPTION', `${flag} must be a row index in [0, ${x.rows - 1}], got ${i}`);
+  return matrix(1, x.cols, x.data.subarray(i * x.cols, (i + 1) * x.cols));
+}
+
+export async function interpolate(args: Common & { data: string; from: number; to: number; steps: number }): Promise<void> {
+  const { model, scaling, shape, x } = await modelData(args.model, args.data, {});
+  const path = model.interpolate(code(model, rowOf(x, args.from, '--from')), code(model, rowOf(x, args.to, '--to')), args.steps);
+  writeGrid(args.out, scaling, path, imageShape(args, model, shape), args.cols ?? args.steps);
+  model.dispose();
+}
+
+export async function traverse(args: Common & { data?: string; index: number; dims?: number; steps: number; range: number }): Promise<void> {
+  const opened = args.data ? await modelData(args.model, args.data, {}) : { ...openModel(args.model), x: null };
+  const { model, scaling, shape } = opened;
+  const L = model.latentDim;
+  const base = opened.x ? code(model, rowOf(opened.x, args.index, '--index')) : new Float32Array(L);
+  const dims = Math.min(args.dims ?? Math.min(L, 10), L);
+  const rows: Float32Array[] = [];
+  for (let d = 0; d < dims; d++) rows.push(model.traverse(base, d, { steps: args.steps, range: args.range }).data);
+  const all = new Float32Array(rows.reduce((s, r) => s + r.length, 0));
+  rows.forEach((r, i) => all.set(r, i * r.length));
+  writeGrid(args.out, scaling, matrix(dims * args.steps, model.inputDim, all), imageShape(args, model, shape), args.steps);
+  model.dispose();
+}

@@ -1,0 +1,84 @@
+// Input scaling for the CLI: fitted on the training data, recorded in the model file's metadata,
+// and applied the same way by eval, encode and reconstruct. Pictures invert it for display.
+import { WavaeError } from '../errors.js';
+import { matrix, type Matrix } from '../matrix.js';
+
+/** How inputs were scaled before training. */
+export type Scaling =
+  | { type: 'none' }
+  | { type: 'divide255' }
+  | { type: 'minmax'; min: number[]; max: number[] }
+  | { type: 'standardize'; mean: number[]; std: number[] };
+
+export const SCALING_TYPES = ['none', 'divide255', 'minmax', 'standardize'] as const;
+
+/** Fits a scaling of the given type to x (per column for minmax and standardize). */
+export function fitScaling(type: string, x: Matrix): Scaling {
+  const { rows, cols, data } = x;
+  if (type === 'none' || type === 'divide255') return { type };
+  if (type === 'minmax') {
+    const min = new Array<number>(cols).fill(Infinity);
+    const max = new Array<number>(cols).fill(-Infinity);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        const v = data[i * cols + j];
+        if (v < min[j]) min[j] = v;
+        if (v > max[j]) max[j] = v;
+      }
+    }
+    return { type, min, max };
+  }
+  if (type === 'standardize') {
+    const mean = new Array<number>(cols).fill(0);
+    const std = new Array<number>(cols).fill(0);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j] / rows;
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) std[j] += (data[i * cols + j] - mean[j]) ** 2 / rows;
+    return { type, mean, std: std.map(Math.sqrt) };
+  }
+  throw new WavaeError('INVALID_OPTION', `--scale must be one of ${SCALING_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
+}
+
+/** Applies a scaling; constant columns map to 0. */
+export function applyScaling(s: Scaling, x: Matrix): Matrix {
+  const { rows, cols, data } = x;
+  if (s.type === 'none') return x;
+  if ((s.type === 'minmax' && s.min.length !== cols) || (s.type === 'standardize' && s.mean.length !== cols)) {
+    throw new WavaeError('SHAPE_MISMATCH', `the data has ${cols} columns, the model's scaling was fitted to ${s.type === 'minmax' ? s.min.length : (s as { mean: number[] }).mean.length}`);
+  }
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const v = data[i * cols + j];
+      let y = v;
+      if (s.type === 'divide255') y = v / 255;
+      else if (s.type === 'minmax') y = s.max[j] > s.min[j] ? (v - s.min[j]) / (s.max[j] - s.min[j]) : 0;
+      else if (s.type === 'standardize') y = s.std[j] > 0 ? (v - s.mean[j]) / s.std[j] : 0;
+      out[i * cols + j] = y;
+    }
+  }
+  return matrix(rows, cols, out);
+}
+
+/** Maps model-space values to [0, 1] for pictures: inverts the scaling, then fits the raw range. */
+export function toDisplay(s: Scaling, x: Matrix): Float32Array {
+  const { cols, data } = x;
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const j = i % cols;
+    let v = data[i];
+    if (s.type === 'standardize') {
+      // back to raw units, then to [0, 1] assuming raw pixels are 0..255 or 0..1
+      const raw = v * s.std[j] + s.mean[j];
+      v = raw > 1.5 ? raw / 255 : raw;
+    }
+    out[i] = Math.min(1, Math.max(0, v));
+  }
+  return out;
+}
+
+/** The scaling a dataset gets by default: divide255 for byte data (0..255), none otherwise. */
+export function defaultScaling(x: Matrix): string {
+  let max = 0;
+  for (let i = 0; i < x.data.length; i++) if (x.data[i] > max) max = x.data[i];
+  return max > 1 && max <= 255 && x.data.every((v) => Number.isInteger(v) && v >= 0) ? 'divide255' : 'none';
+}

@@ -1,0 +1,223 @@
+// `wavae train`: trains an AE or a VAE on MNIST or the user's data and writes the model, a
+// training log (JSON lines) and pictures into the output folder.
+import path from 'node:path';
+import { plot } from 'asciichart';
+import { WavaeError } from '../errors.js';
+import { matrix, type Matrix } from '../matrix.js';
+import { Autoencoder } from '../models/autoencoder.js';
+import { DEFAULT_RECIPE } from '../models/recipes.js';
+import { VAE } from '../models/vae.js';
+import { Rng } from '../random.js';
+import type { FitOptions } from '../train/fit.js';
+import type { OptimizerConfig } from '../train/optimizers.js';
+import type { ScheduleConfig } from '../train/schedules.js';
+import { loadData, writeFileAtomic } from './files.js';
+import { gridPng, lossSvg, normalQuantile, scatterPng } from './images.js';
+import { modelMetadata, type CliModel } from './model-file.js';
+import { TrainingProgress, progressMode, say } from './progress.js';
+import { applyScaling, defaultScaling, fitScaling, toDisplay, type Scaling } from './scaling.js';
+import { parseDims, parseShape } from './args.js';
+
+/** Options of `wavae train` as commander hands them over (strings are parsed here). */
+export interface TrainArgs {
+  data: string;
+  labels?: string;
+  labelColumn?: string;
+  limit?: number;
+  model: string;
+  hidden?: string;
+  latent?: number;
+  likelihood?: string;
+  outputVariance?: string;
+  loss?: string;
+  activation?: string;
+  beta?: number;
+  klWarmup?: number;
+  weightDecay?: number;
+  denoise?: string;
+  optimizer?: string;
+  lr?: number;
+  momentum?: number;
+  schedule?: string;
+  lrStep?: number;
+  lrGamma?: number;
+  warmupSteps?: number;
+  clipNorm?: number;
+  batchSize?: number;
+  epochs?: number;
+  seed: number;
+  validationSplit?: number;
+  scale?: string;
+  shape?: string;
+  out: string;
+  quiet?: boolean;
+  json?: boolean;
+  pictures: boolean;
+}
+
+export async function train(args: TrainArgs): Promise<void> {
+  const mode = progressMode(args);
+  const recipe = DEFAULT_RECIPE;
+  const data = await loadData(args.data, { labels: args.labels, labelColumn: args.labelColumn, limit: args.limit });
+  const shape = args.shape ? parseShape(args.shape, data.x.cols) : data.shape;
+  if (shape && shape[0] * shape[1] !== data.x.cols) {
+    throw new WavaeError('SHAPE_MISMATCH', `--shape ${shape.join('x')} has ${shape[0] * shape[1]} pixels, the data has ${data.x.cols} columns`);
+  }
+  const scaling: Scaling = fitScaling(args.scale ?? defaultScaling(data.x), data.x);
+  let trainX = applyScaling(scaling, data.x);
+  let trainLabels = data.labels;
+  let valX: Matrix | null = data.test ? applyScaling(scaling, data.test.x) : null;
+  let valLabels = data.test?.labels ?? null;
+  if (!data.test && (args.validationSplit ?? 0.1) > 0) {
+    ({ trainX, valX, trainLabels, valLabels } = split(trainX, data.labels, args.validationSplit ?? 0.1, args.seed));
+  }
+
+  const inputDim = data.x.cols;
+  const hiddenDims = args.hidden !== undefined ? parseDims(args.hidden) : args.model === 'ae' ? [256] : recipe.model.hiddenDims ?? [400];
+  const common = { inputDim, hiddenDims, activation: (args.activation ?? 'relu') as 'relu', weightDecay: args.weightDecay ?? 0, seed: args.seed };
+  let model: CliModel;
+  if (args.model === 'vae') {
+    const binary = scaling.type !== 'standardize' && trainX.data.every((v) => v >= 0 && v <= 1);
+    const likelihood = (args.likelihood ?? (binary ? 'bernoulli' : 'gaussian')) as 'bernoulli' | 'gaussian';
+    model = new VAE({
+      ...common, latentDim: args.latent ?? recipe.model.latentDim, likelihood,
+      ...(likelihood === 'gaussian' ? { outputVariance: args.outputVariance === undefined || args.outputVariance === 'learned' ? 'learned' : Number(args.outputVariance) } : {}),
+      beta: args.beta ?? 1, klWarmupEpochs: args.klWarmup ?? 0,
+    });
+  } else if (args.model === 'ae') {
+    model = new Autoencoder({
+      ...common, latentDim: args.latent ?? 32, loss: (args.loss ?? 'mse') as 'mse',
+      ...(args.denoise ? { denoise: parseDenoise(args.denoise) } : {}),
+    });
+  } else {
+    throw new WavaeError('INVALID_OPTION', `--model must be 'vae' or 'ae', got ${JSON.stringify(args.model)}`);
+  }
+
+  const epochs = args.epochs ?? recipe.epochs;
+  const batchSize = args.batchSize ?? recipe.fit.batchSize ?? 128;
+  const optimizer: OptimizerConfig = args.optimizer === undefined && args.lr === undefined
+    ? (recipe.fit.optimizer as OptimizerConfig)
+    : args.optimizer === 'sgd'
+      ? { type: 'sgd', lr: args.lr ?? 0.01, momentum: args.momentum ?? 0 }
+      : { type: (args.optimizer ?? 'adam') as 'adam', lr: args.lr ?? 1e-3 };
+  const schedule: ScheduleConfig | undefined = args.schedule === undefined
+    ? (args.optimizer === undefined && args.lr === undefined ? recipe.fit.schedule : undefined)
+    : parseSchedule(args);
+  say(mode, `wavae train: ${model.kind} ${inputDim}-${hiddenDims.join('-')}-${model.latentDim} on ${data.source} (${trainX.rows} rows${valX ? `, ${valX.rows} for validation` : ''}), ` +
+    `${epochs} epochs of batch ${batchSize}, ${model.be.name} backend`);
+
+  const progress = new TrainingProgress(mode, epochs, Math.ceil(trainX.rows / batchSize));
+  const log: Record<string, number>[] = [];
+  const t0 = performance.now();
+  let currentEpoch = 1;
+  const fitOptions: FitOptions = {
+    epochs, batchSize, optimizer, ...(schedule ? { schedule } : {}), ...(args.clipNorm ? { clipNorm: args.clipNorm } : {}),
+    ...(valX ? { validationData: valX } : {}),
+    onBatchEnd: (b, logs) => progress.batch(currentEpoch, b, logs.loss, logs.samplesPerSec),
+    onEpochEnd: (epoch, logs) => {
+      const record = { epoch, ...logs, seconds: (performance.now() - t0) / 1000 } as Record<string, number>;
+      log.push(record);
+      progress.epoch(record, `epoch ${epoch}/${epochs}  loss ${logs.loss.toFixed(2)}` +
+        (logs.valLoss !== undefined ? `  ${data.test ? 'test' : 'validation'} ${logs.valLoss.toFixed(2)}` : '') +
+        `  ${logs.samplesPerSec.toFixed(0)} samples/s  ${record.seconds.toFixed(1)} s`);
+      currentEpoch = epoch + 1;
+    },
+  };
+  try {
+    await model.fit(trainX, fitOptions);
+  } finally {
+    progress.stop();
+  }
+
+  const out = args.out;
+  const files: string[] = [];
+  const write = (name: string, bytes: Uint8Array | string): void => {
+    writeFileAtomic(path.join(out, name), bytes);
+    files.push(path.join(out, name));
+  };
+  write('model.safetensors', model.save({ metadata: modelMetadata(scaling, shape, data.source) }));
+  write('train-log.jsonl', log.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const series = [{ name: 'train loss', values: log.map((r) => r.loss) }];
+  if (valX) series.push({ name: data.test ? 'test loss' : 'validation loss', values: log.map((r) => r.valLoss) });
+  write('loss.svg', lossSvg(series, `${model.kind} on ${data.source}: loss (nats per sample) by epoch`));
+  if (args.pictures && shape) {
+    for (const [name, bytes] of pictures(model, scaling, shape, valX ?? trainX, valX ? valLabels : trainLabels, args.seed)) write(name, bytes);
+  }
+  const final = valX ? model.evaluate(valX) : null;
+  if (mode === 'json') {
+    process.stdout.write(JSON.stringify({ event: 'done', files, ...(final ? { validation: final } : {}), seconds: (performance.now() - t0) / 1000 }) + '\n');
+  } else if (mode !== 'quiet') {
+    if (log.length > 1) say(mode, '\n' + plot(log.map((r) => r.loss), { height: 8, format: (x) => x.toFixed(1).padStart(8) }) + '\n          train loss by epoch\n');
+    if (final) say(mode, `${data.test ? 'test' : 'validation'} loss ${final.loss.toFixed(2)} nats per sample (reconstruction ${final.reconstruction.toFixed(2)}, KL ${final.kl.toFixed(2)})`);
+    say(mode, `wrote ${files.join(', ')}`);
+  }
+  model.dispose();
+}
+
+/** The pictures of a trained model on image data. */
+function pictures(model: CliModel, scaling: Scaling, shape: [number, number], x: Matrix, labels: Float64Array | null, seed: number): [string, Uint8Array][] {
+  const [h, w] = shape;
+  const out: [string, Uint8Array][] = [];
+  const show = (m: Matrix): Float32Array => toDisplay(scaling, m);
+  if (model instanceof VAE) out.push(['samples.png', gridPng(show(model.sample(64, { seed })), 64, h, w, 8)]);
+  const n = Math.min(16, x.rows);
+  const originals = matrix(n, x.cols, x.data.subarray(0, n * x.cols));
+  const recon = model.reconstruct(originals);
+  const pairs = new Float32Array(2 * n * x.cols);
+  pairs.set(show(originals), 0);
+  pairs.set(show(recon), n * x.cols);
+  out.push(['reconstructions.png', gridPng(pairs, 2 * n, h, w, n)]);
+  if (model.latentDim === 2) {
+    const k = 20;
+    const grid = new Float32Array(k * k * 2);
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) {
+        grid[(i * k + j) * 2] = normalQuantile((j + 0.5) / k);
+        grid[(i * k + j) * 2 + 1] = normalQuantile(1 - (i + 0.5) / k);
+      }
+    }
+    out.push(['manifold.png', gridPng(show(model.decode(matrix(k * k, 2, grid))), k * k, h, w, k)]);
+    const codes = model instanceof VAE ? model.encode(x).mean : model.encode(x);
+    out.push(['latent-scatter.png', scatterPng(codes.data, labels)]);
+  }
+  return out;
+}
+
+function split(x: Matrix, labels: Float64Array | null, fraction: number, seed: number): {
+  trainX: Matrix; valX: Matrix | null; trainLabels: Float64Array | null; valLabels: Float64Array | null;
+} {
+  if (!(fraction >= 0 && fraction < 1)) throw new WavaeError('INVALID_OPTION', `--validation-split must be in [0, 1), got ${fraction}`);
+  const nVal = Math.floor(x.rows * fraction);
+  if (nVal === 0) return { trainX: x, valX: null, trainLabels: labels, valLabels: null };
+  const idx = Uint32Array.from({ length: x.rows }, (_, i) => i);
+  new Rng(seed).shuffle(idx);
+  const take = (from: number, to: number): [Matrix, Float64Array | null] => {
+    const d = new Float32Array((to - from) * x.cols);
+    const l = labels ? new Float64Array(to - from) : null;
+    for (let r = from; r < to; r++) {
+      d.set(x.data.subarray(idx[r] * x.cols, (idx[r] + 1) * x.cols), (r - from) * x.cols);
+      if (l && labels) l[r - from] = labels[idx[r]];
+    }
+    return [matrix(to - from, x.cols, d), l];
+  };
+  const [trainX, trainLabels] = take(0, x.rows - nVal);
+  const [valX, valLabels] = take(x.rows - nVal, x.rows);
+  return { trainX, valX, trainLabels, valLabels };
+}
+
+function parseDenoise(s: string): { type: 'gaussian'; std: number } | { type: 'mask'; prob: number } {
+  const m = /^(gaussian|mask):([0-9.eE+-]+)$/.exec(s);
+  if (!m) throw new WavaeError('INVALID_OPTION', `--denoise must be gaussian:STD or mask:PROB, got ${JSON.stringify(s)}`);
+  return m[1] === 'gaussian' ? { type: 'gaussian', std: Number(m[2]) } : { type: 'mask', prob: Number(m[2]) };
+}
+
+function parseSchedule(args: TrainArgs): ScheduleConfig {
+  const warm = args.warmupSteps !== undefined ? { warmupSteps: args.warmupSteps } : {};
+  switch (args.schedule) {
+    case 'constant': return { type: 'constant', ...warm };
+    case 'cosine': return { type: 'cosine', ...warm };
+    case 'step': return { type: 'step', stepSize: args.lrStep ?? 1, gamma: args.lrGamma ?? 0.5, ...warm };
+    case 'exponential': return { type: 'exponential', gamma: args.lrGamma ?? 0.9, ...warm };
+    default: throw new WavaeError('INVALID_OPTION', `--schedule must be constant, step, exponential or cosine, got ${JSON.stringify(args.schedule)}`);
+  }
+}

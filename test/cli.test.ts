@@ -1,0 +1,193 @@
+// The `wavae` binary, run for real on small data: MNIST rows, a CSV, a gzipped IDX file, a
+// .npy file. Exit codes, files written, PNG sizes, model files that load back, and bad input
+// that fails with one clear line and leaves no half-written file.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { decode } from 'fast-png';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as wv from '../src/index.js';
+import { encodeNpy, parseNpy } from '../src/data/tabular.js';
+
+const BIN = path.resolve('dist/cli/main.js');
+let dir: string;
+
+function run(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function pngSize(file: string): [number, number] {
+  const png = decode(fs.readFileSync(path.join(dir, file)));
+  return [png.width, png.height];
+}
+
+/** Width of a grid of `cols` 28x28 images enlarged 2x with 2-pixel gutters. */
+const gridWidth = (cols: number): number => cols * (56 + 2) + 2;
+
+function expectCleanFailure(r: { code: number; stdout: string; stderr: string }, message: RegExp): void {
+  expect(r.code).not.toBe(0);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines.length, r.stderr).toBe(1);
+  expect(lines[0]).toMatch(/^wavae: error: /);
+  expect(lines[0]).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wavae-cli-'));
+  await wv.init();
+  const { train } = await wv.datasets.mnist();
+  // a gzipped IDX file of 300 images (raw bytes, as downloaded) and its labels
+  const n = 300;
+  const images = new Uint8Array(16 + n * 784);
+  new DataView(images.buffer).setUint32(0, 0x00000803);
+  [n, 28, 28].forEach((d, i) => new DataView(images.buffer).setUint32(4 + 4 * i, d));
+  for (let i = 0; i < n * 784; i++) images[16 + i] = Math.round(train.images.data[i] * 255);
+  fs.writeFileSync(path.join(dir, 'digits-idx3-ubyte.gz'), zlib.gzipSync(images));
+  const labels = new Uint8Array(8 + n);
+  new DataView(labels.buffer).setUint32(0, 0x00000801);
+  new DataView(labels.buffer).setUint32(4, n);
+  labels.set(train.labels.subarray(0, n), 8);
+  fs.writeFileSync(path.join(dir, 'labels-idx1-ubyte'), labels);
+  // a CSV with a header and a label column, and a .npy of float32 rows
+  const csv = ['id,a,b,c,d,e,f'];
+  for (let i = 0; i < 120; i++) csv.push([i, ...Array.from({ length: 6 }, (_, j) => Math.sin(i * 0.1 + j).toFixed(4))].join(','));
+  fs.writeFileSync(path.join(dir, 'table.csv'), csv.join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'rows.npy'), encodeNpy(wv.matrix(100, 8, Float32Array.from({ length: 800 }, (_, i) => Math.cos(i)))));
+});
+
+describe('wavae train', () => {
+  it('trains a VAE on MNIST rows and writes the model, log and pictures (README: npm start)', () => {
+    const r = run('train', '--limit', '300', '--epochs', '2', '--out', 'mnist-out');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/epoch 2\/2 .* test \d+\.\d+/);
+    expect(r.stdout).toMatch(/test loss \d+\.\d+ nats per sample/);
+    for (const f of ['model.safetensors', 'train-log.jsonl', 'loss.svg', 'samples.png', 'reconstructions.png']) {
+      expect(fs.existsSync(path.join(dir, 'mnist-out', f)), f).toBe(true);
+    }
+    expect(pngSize('mnist-out/samples.png')).toEqual([gridWidth(8), gridWidth(8)]);
+    expect(pngSize('mnist-out/reconstructions.png')).toEqual([gridWidth(16), gridWidth(2)]);
+    const log = fs.readFileSync(path.join(dir, 'mnist-out/train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(fs.readFileSync(path.join(dir, 'mnist-out/loss.svg'), 'utf8')).toMatch(/^<svg[\s\S]*polyline[\s\S]*<\/svg>\n$/);
+    const model = wv.load(new Uint8Array(fs.readFileSync(path.join(dir, 'mnist-out/model.safetensors'))));
+    expect(model.kind).toBe('vae');
+    expect(model.epochsTrained).toBe(2);
+    model.dispose();
+  });
+
+  it('trains on a gzipped IDX file with labels, 2-D latent: manifold and latent scatter pictures', () => {
+    const r = run('train', '--data', 'digits-idx3-ubyte.gz', '--labels', 'labels-idx1-ubyte', '--latent', '2', '--hidden', '64',
+      '--epochs', '2', '--out', 'idx-out', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(pngSize('idx-out/manifold.png')).toEqual([gridWidth(20), gridWidth(20)]);
+    expect(pngSize('idx-out/latent-scatter.png')).toEqual([512, 512]);
+  });
+
+  it('trains an autoencoder on a CSV (header, label column ignored) and encodes it to CSV and .npy', () => {
+    const t = run('train', '--data', 'table.csv', '--label-column', 'id', '--model', 'ae', '--hidden', '5', '--latent', '3',
+      '--epochs', '3', '--scale', 'standardize', '--out', 'csv-out', '--json');
+    expect(t.code, t.stderr).toBe(0);
+    const events = t.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.event === 'epoch').length).toBe(3);
+    expect(events[events.length - 1]).toMatchObject({ event: 'done' });
+    const e1 = run('encode', '--model', 'csv-out/model.safetensors', '--data', 'table.csv', '--label-column', 'id', '--out', 'codes.csv');
+    expect(e1.code, e1.stderr).toBe(0);
+    const lines = fs.readFileSync(path.join(dir, 'codes.csv'), 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('z_0,z_1,z_2');
+    expect(lines.length).toBe(121);
+    const e2 = run('encode', '--model', 'csv-out/model.safetensors', '--data', 'table.csv', '--label-column', '0', '--out', 'codes.npy');
+    expect(e2.code, e2.stderr).toBe(0);
+    const npy = parseNpy(new Uint8Array(fs.readFileSync(path.join(dir, 'codes.npy'))));
+    expect([npy.x.rows, npy.x.cols]).toEqual([120, 3]);
+    expect(Array.from(npy.x.data.subarray(0, 3)).map((v) => v.toPrecision(5))).toEqual(lines[1].split(',').map((v) => Number(v).toPrecision(5)));
+  });
+
+  it('trains a Gaussian VAE on a .npy file and evaluates it with the importance-weighted bound', () => {
+    const t = run('train', '--data', 'rows.npy', '--hidden', '16', '--latent', '2', '--epochs', '2', '--out', 'npy-out', '--quiet');
+    expect(t.code, t.stderr).toBe(0);
+    const e = run('eval', '--model', 'npy-out/model.safetensors', '--data', 'rows.npy', '--iw', '20', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const result = JSON.parse(e.stdout);
+    expect(result).toMatchObject({ rows: 100, iwSamples: 20 });
+    expect(Number.isFinite(result.logLikelihood)).toBe(true);
+    const info = JSON.parse(run('info', '--model', 'npy-out/model.safetensors', '--json').stdout);
+    expect(info).toMatchObject({ kind: 'vae', config: { likelihood: 'gaussian', inputDim: 8, latentDim: 2 }, epochsTrained: 2, scaling: 'none' });
+  });
+});
+
+describe('wavae pictures and inspection', () => {
+  it('sample, reconstruct, interpolate and traverse write PNG grids of the right size', () => {
+    const m = 'mnist-out/model.safetensors';
+    const ok = (...args: string[]): void => {
+      const r = run(...args);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    ok('sample', '--model', m, '--n', '12', '--cols', '6', '--out', 's.png');
+    expect(pngSize('s.png')).toEqual([gridWidth(6), gridWidth(2)]);
+    ok('reconstruct', '--model', m, '--limit', '50', '--n', '5', '--out', 'r.png');
+    expect(pngSize('r.png')).toEqual([gridWidth(5), gridWidth(2)]);
+    ok('interpolate', '--model', m, '--from', '0', '--to', '3', '--steps', '7', '--out', 'i.png');
+    expect(pngSize('i.png')).toEqual([gridWidth(7), gridWidth(1)]);
+    ok('traverse', '--model', m, '--dims', '4', '--steps', '5', '--out', 't.png');
+    expect(pngSize('t.png')).toEqual([gridWidth(5), gridWidth(4)]);
+  });
+
+  it('info prints the architecture and parameter count', () => {
+    const r = run('info', '--model', 'mnist-out/model.safetensors');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/VAE, \d+ bytes, format version 1/);
+    expect(r.stdout).toMatch(/784-400-20, relu, bernoulli likelihood/);
+    expect(r.stdout).toMatch(/parameters\s+652,824/); // 784*400+400 + 2*(400*20+20) + 20*400+400 + 400*784+784
+    expect(r.stdout).toMatch(/images 28x28/);
+  });
+});
+
+describe('wavae on bad input: one clear line, non-zero exit, no half-written files', () => {
+  it('a missing file', () => {
+    expectCleanFailure(run('train', '--data', 'nope.csv', '--out', 'bad1'), /no such file: nope.csv/);
+    expect(fs.existsSync(path.join(dir, 'bad1'))).toBe(false);
+  });
+
+  it('a non-numeric CSV cell, with its line and column', () => {
+    fs.writeFileSync(path.join(dir, 'broken.csv'), 'a,b\n1,2\n3,x7\n');
+    expectCleanFailure(run('train', '--data', 'broken.csv', '--out', 'bad2'), /broken.csv:3:2: "x7" is not a finite number/);
+  });
+
+  it('a ragged CSV row', () => {
+    fs.writeFileSync(path.join(dir, 'ragged.csv'), '1,2,3\n4,5\n');
+    expectCleanFailure(run('train', '--data', 'ragged.csv'), /ragged.csv:2: 2 columns, expected 3/);
+  });
+
+  it('a wrong shape', () => {
+    expectCleanFailure(run('train', '--limit', '100', '--shape', '10x10', '--out', 'bad3'), /--shape 10x10 has 100 pixels, the data has 784 columns/);
+    expectCleanFailure(run('encode', '--model', 'mnist-out/model.safetensors', '--data', 'table.csv', '--out', 'x.csv'), /has 7 columns, the model takes 784/);
+  });
+
+  it('an unknown option or value', () => {
+    const r = run('train', '--epochz', '3');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(/^wavae: error: unknown option '--epochz'/);
+    expect(r.stderr).toMatch(/Did you mean --epochs\?/);
+    expectCleanFailure(run('train', '--epochs', 'ten'), /option '--epochs <n>' argument 'ten' is invalid. expected an integer >= 1, got "ten"/);
+  });
+
+  it('a corrupted model file', () => {
+    const bytes = fs.readFileSync(path.join(dir, 'mnist-out/model.safetensors'));
+    fs.writeFileSync(path.join(dir, 'cut.safetensors'), bytes.subarray(0, 5000));
+    expectCleanFailure(run('info', '--model', 'cut.safetensors'), /truncated/);
+  });
+
+  it('a failed run leaves no partial output and no temporary files', () => {
+    fs.mkdirSync(path.join(dir, 'keep'), { recursive: true });
+    fs.copyFileSync(path.join(dir, 'mnist-out/model.safetensors'), path.join(dir, 'keep/model.safetensors'));
+    const before = fs.readFileSync(path.join(dir, 'keep/model.safetensors'));
+    expectCleanFailure(run('train', '--data', 'broken.csv', '--out', 'keep'), /not a finite number/);
+    expect(fs.readFileSync(path.join(dir, 'keep/model.safetensors')).equals(before)).toBe(true);
+    expect(fs.readdirSync(path.join(dir, 'keep'))).toEqual(['model.safetensors']);
+  });
+});
