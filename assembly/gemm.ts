@@ -224,6 +224,92 @@ function gemm_f32_4x8_simd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize,
   }
 }
 
+// Small m (m <= MR: one sample at inference, or a tiny batch): packing B would cost as much
+// as the product itself, so these paths read A and B in place. NT takes dot products of
+// contiguous rows; NN/TN accumulate rows of B into the row of C. Each row then gets the same
+// epilogue as the packed path (finish_row on 8-column chunks, partial chunks via the tile).
+
+// Dot product of x (k) and y (k), 4 independent f32x4 accumulators.
+// @ts-ignore: decorator
+@inline function dot_f32(x: usize, y: usize, k: i32): f32 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let p = 0;
+  for (; p + 16 <= k; p += 16) {
+    const o = <usize>p << 2;
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(x + o, 16), v128.load(y + o, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(x + o, 32), v128.load(y + o, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(x + o, 48), v128.load(y + o, 48)));
+  }
+  for (; p + 4 <= k; p += 4) {
+    const o = <usize>p << 2;
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+  }
+  const s = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+  let r = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
+  for (; p < k; p++) r += load<f32>(x + (<usize>p << 2)) * load<f32>(y + (<usize>p << 2));
+  return r;
+}
+
+// Applies alpha, beta, bias and act to row r of C, whose raw products are in acc (n floats).
+function finish_small_row(c: usize, acc: usize, n: i32, alpha: f32, beta: f32, bias: usize, act: i32, actAlpha: f32): void {
+  let j = 0;
+  for (; j + NR <= n; j += NR) {
+    const o = <usize>j << 2;
+    finish_row(c + o, c + o, v128.load(acc + o), v128.load(acc + o, 16), alpha, beta, bias ? bias + o : 0, act, actAlpha);
+  }
+  if (j < n) {
+    const nr = n - j;
+    const o = <usize>j << 2;
+    const cin = TILE + 128;
+    const bin = TILE + 256;
+    for (let t = 0; t < NR; t++) {
+      store<f32>(TILE + (<usize>t << 2), t < nr ? load<f32>(acc + o + (<usize>t << 2)) : 0);
+      store<f32>(cin + (<usize>t << 2), t < nr && beta != 0 ? load<f32>(c + o + (<usize>t << 2)) : 0);
+      store<f32>(bin + (<usize>t << 2), t < nr && bias ? load<f32>(bias + o + (<usize>t << 2)) : 0);
+    }
+    finish_row(TILE, cin, v128.load(TILE), v128.load(TILE, 16), alpha, beta, bias ? bin : 0, act, actAlpha);
+    for (let t = 0; t < nr; t++) store<f32>(c + o + (<usize>t << 2), load<f32>(TILE + (<usize>t << 2)));
+  }
+}
+
+// C (m <= MR rows) without packing; acc is workspace for one row of n floats.
+function gemm_f32_small_m(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
+  beta: f32, c: usize, ldc: i32, bias: usize, act: i32, actAlpha: f32): void {
+  const acc = wsB; // n <= KC * NC floats is checked by the caller
+  const ldab = <usize>lda << 2;
+  const ldbb = <usize>ldb << 2;
+  for (let i = 0; i < m; i++) {
+    if (transB) {
+      // C(i, j) = dot(op(A) row i, B row j); op(A) row i is contiguous only when transA == 0
+      let arow = a + <usize>i * ldab;
+      if (transA) {
+        for (let p = 0; p < k; p++) store<f32>(wsA + (<usize>p << 2), load<f32>(a + <usize>p * ldab + (<usize>i << 2)));
+        arow = wsA;
+      }
+      for (let j = 0; j < n; j++) store<f32>(acc + (<usize>j << 2), dot_f32(arow, b + <usize>j * ldbb, k));
+    } else {
+      // C(i, :) = sum over p of op(A)(i, p) B(p, :)
+      memory.fill(acc, 0, <usize>n << 2);
+      for (let p = 0; p < k; p++) {
+        const aip = transA ? load<f32>(a + <usize>p * ldab + (<usize>i << 2)) : load<f32>(a + <usize>i * ldab + (<usize>p << 2));
+        const va = f32x4.splat(aip);
+        const brow = b + <usize>p * ldbb;
+        let j = 0;
+        for (; j + 4 <= n; j += 4) {
+          const o = <usize>j << 2;
+          v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(va, v128.load(brow + o))));
+        }
+        for (; j < n; j++) {
+          const o = <usize>j << 2;
+          store<f32>(acc + o, load<f32>(acc + o) + aip * load<f32>(brow + o));
+        }
+      }
+    }
+    finish_small_row(c + (<usize>i * <usize>ldc << 2), acc, n, alpha, beta, bias, act, actAlpha);
+  }
+}
+
 /**
  * C (m, n), row stride ldc = act(alpha * op(A) op(B) + beta * C + bias). Pointers are byte
  * offsets, strides are in floats, bias (n) may be 0, act is an activation code (0 = identity).
@@ -232,6 +318,10 @@ function gemm_f32_4x8_simd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize,
 export function gemm_f32(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
   a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32,
   bias: usize, act: i32, actAlpha: f32): void {
+  if (m <= MR && n <= KC * NC && k <= MC * KC) {
+    gemm_f32_small_m(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, actAlpha);
+    return;
+  }
   const blocks = (k + KC - 1) / KC;
   const kstep = (k + blocks - 1) / blocks; // equal blocks: no thin last block
   const ldcb = <usize>ldc << 2;

@@ -4,9 +4,10 @@
 import { Bench } from 'tinybench';
 import { createBackend, type Backend, type Buf } from '../src/backend/index.js';
 import { Rng } from '../src/random.js';
+import { tfMatMul, useTf, type TfBackend } from './peers.js';
 
 export interface GemmRow {
-  kernel: 'gemm_f32';
+  kernel: 'gemm_f32' | 'tf.matMul';
   backend: string;
   trans: string;
   m: number;
@@ -52,15 +53,16 @@ function setup(be: Backend, s: Shape): { run: () => void; free: () => void } {
 }
 
 /** Runs every shape on every backend; time is the tinybench budget per task in ms. */
-export async function benchGemm(shapes: Shape[], backends: ('wasm' | 'js')[], time: number,
+export async function benchGemm(shapes: Shape[], backends: ('wasm' | 'js' | TfBackend)[], time: number,
   log: (line: string) => void = console.log): Promise<GemmRow[]> {
   const rows: GemmRow[] = [];
   for (const name of backends) {
-    const be = await createBackend(name);
+    const be = name === 'wasm' || name === 'js' ? await createBackend(name) : null;
+    if (!be) await useTf(name as TfBackend);
     for (const s of shapes) {
-      // js at 1024^3 takes seconds per call: cap its sizes, say so in the table by absence
-      if (name === 'js' && s.m * s.n * s.k > 600 ** 3) continue;
-      const { run, free } = setup(be, s);
+      // scalar JavaScript at 1024^3 takes seconds per call: cap its sizes (absent from the table)
+      if ((name === 'js' || name === 'tfjs-cpu') && s.m * s.n * s.k > 600 ** 3) continue;
+      const { run, free } = be ? setup(be, s) : tfMatMul(s.trans, s.m, s.n, s.k);
       const bench = new Bench({ time, warmupTime: Math.min(200, time), warmupIterations: 3, iterations: 3 });
       bench.add(`${name} ${s.trans} ${s.m}x${s.n}x${s.k}`, run);
       await bench.run();
@@ -68,11 +70,11 @@ export async function benchGemm(shapes: Shape[], backends: ('wasm' | 'js')[], ti
       if (!('latency' in result)) throw new Error(`benchmark failed: ${JSON.stringify(result)}`);
       const ms = result.latency.p50;
       const row: GemmRow = {
-        kernel: 'gemm_f32', backend: name, trans: s.trans, m: s.m, n: s.n, k: s.k, role: s.role,
+        kernel: be ? 'gemm_f32' : 'tf.matMul', backend: name, trans: s.trans, m: s.m, n: s.n, k: s.k, role: s.role,
         medianMs: ms, gflops: (2 * s.m * s.n * s.k) / (ms * 1e6), samples: result.latency.samplesCount,
       };
       rows.push(row);
-      log(`gemm_f32 ${name.padEnd(4)} ${s.trans} ${`${s.m}x${s.n}x${s.k}`.padEnd(14)} ${row.gflops.toFixed(2).padStart(7)} GFLOPS  (${ms.toFixed(3)} ms, ${row.samples} samples)`);
+      log(`gemm_f32 ${name.padEnd(9)} ${s.trans} ${`${s.m}x${s.n}x${s.k}`.padEnd(14)} ${row.gflops.toFixed(2).padStart(7)} GFLOPS  (${ms.toFixed(3)} ms, ${row.samples} samples)`);
       free();
     }
   }

@@ -1,33 +1,88 @@
-// npm run bench [-- --quick] [-- --only gemm]: runs the suites in one process and writes
-// bench/results/<date>-<cpu>-<cores>c-<suite>.{json,md}.
-import { benchGemm, squareShapes, VAE_SHAPES } from './gemm.js';
+// npm run bench [-- --quick] [-- --only gemm|kernels|train|inference|startup]: every suite in one
+// process, one run; prints the tables and (full runs) writes bench/results/<date>-<cpu>-<cores>c.{json,md}.
+// Ratios measured side by side in this run are the headline; absolute numbers vary by machine.
+import * as wv from '../src/index.js';
+import { benchGemm, squareShapes, VAE_SHAPES, type GemmRow } from './gemm.js';
+import { benchInference } from './inference.js';
+import { benchKernels } from './kernels.js';
 import { machineInfo, markdownTable, writeResults } from './machine.js';
+import { benchStartup } from './startup.js';
+import { benchTraining } from './train.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? args[onlyAt + 1] : null;
+const want = (suite: string): boolean => !only || only === suite;
 
 const info = machineInfo();
-console.log(`wavae bench: ${info.cpu}, ${info.cores} cores, Node ${info.node}${quick ? ' (quick)' : ''}\n`);
+const t0 = performance.now();
+console.log(`wavae bench: ${info.cpu}, ${info.cores} cores, Node ${info.node}${quick ? ' (quick)' : ''}; single thread everywhere\n`);
+const results: Record<string, unknown> = {};
+const md: string[] = [`# wavae benchmarks (${info.date.slice(0, 10)}, ${info.cpu}, ${info.cores} cores, Node ${info.node}, single thread)\n`];
+const x = (a: number, b: number | undefined): string => (b ? `${(a / b).toFixed(1)}x` : '-');
 
-if (!only || only === 'gemm') {
-  const time = quick ? 150 : 1000;
+if (want('gemm')) {
   const shapes = [...VAE_SHAPES, ...squareShapes(quick ? [256] : [64, 128, 256, 512, 1024])];
-  const rows = await benchGemm(shapes, ['wasm', 'js'], time);
-  const ratio = (r: (typeof rows)[number]): string => {
-    const js = rows.find((x) => x.backend === 'js' && x.trans === r.trans && x.m === r.m && x.n === r.n && x.k === r.k);
-    return js ? (r.gflops / js.gflops).toFixed(1) + 'x' : '-';
-  };
-  const md = `# gemm_f32, single thread (${info.date.slice(0, 10)}, ${info.cpu}, Node ${info.node})\n\n` +
-    markdownTable(['shape (m x n x k)', 'op', 'role', 'wasm GFLOPS', 'js GFLOPS', 'wasm / js'],
-      rows.filter((r) => r.backend === 'wasm').map((r) => {
-        const js = rows.find((x) => x.backend === 'js' && x.trans === r.trans && x.m === r.m && x.n === r.n && x.k === r.k);
-        return [`${r.m}x${r.n}x${r.k}`, r.trans, r.role, r.gflops.toFixed(1), js ? js.gflops.toFixed(2) : 'not run', ratio(r)];
-      }));
-  if (!quick) {
-    const files = writeResults('gemm', info, rows, md);
-    console.log(`\nwrote ${files.join(', ')}`);
-  }
-  console.log('\n' + md);
+  const rows = await benchGemm(shapes, ['wasm', 'js', 'tfjs-wasm', 'tfjs-cpu'], quick ? 100 : 700);
+  results.gemm = rows;
+  const find = (backend: string, r: GemmRow): GemmRow | undefined => rows.find((o) => o.backend === backend && o.trans === r.trans && o.m === r.m && o.n === r.n && o.k === r.k);
+  md.push('## GEMM (GFLOPS)\n', markdownTable(
+    ['m x n x k', 'op', 'role', 'wavae wasm', 'wavae js', 'TF.js wasm', 'TF.js cpu', 'wasm / TF.js wasm', 'wasm / js'],
+    rows.filter((r) => r.backend === 'wasm').map((r) => {
+      const [js, tw, tc] = [find('js', r), find('tfjs-wasm', r), find('tfjs-cpu', r)];
+      return [`${r.m}x${r.n}x${r.k}`, r.trans, r.role, r.gflops.toFixed(1), js?.gflops.toFixed(2) ?? '-', tw?.gflops.toFixed(1) ?? '-',
+        tc?.gflops.toFixed(2) ?? '-', x(r.gflops, tw?.gflops), x(r.gflops, js?.gflops)];
+    })));
+}
+
+if (want('kernels')) {
+  const rows = await benchKernels(quick ? 100 : 500);
+  results.kernels = rows;
+  md.push('## Elementwise kernels (median microseconds per call)\n', markdownTable(['kernel', 'shape', 'wasm us', 'js us', 'wasm / js speed-up', 'wasm GB/s'],
+    rows.filter((r) => r.backend === 'wasm').map((r) => {
+      const js = rows.find((o) => o.backend === 'js' && o.kernel === r.kernel && o.shape === r.shape);
+      return [r.kernel, r.shape, r.medianUs.toFixed(1), js?.medianUs.toFixed(1) ?? '-', js ? x(js.medianUs, r.medianUs) : '-', r.gbPerSec.toFixed(1)];
+    })));
+}
+
+let mnist: Awaited<ReturnType<typeof wv.datasets.mnist>> | null = null;
+if (want('train') || want('inference')) mnist = await wv.datasets.mnist();
+
+if (want('train') && mnist) {
+  const rows = await benchTraining(mnist.train.images, { seconds: quick ? 1.5 : 8 });
+  results.training = rows;
+  const get = (b: string): number | undefined => rows.find((r) => r.backend === b)?.samplesPerSec;
+  md.push('## VAE training, 784-400-20, ReLU, Bernoulli, batch 128, Adam 1e-3 (samples/s)\n', markdownTable(
+    ['library', 'backend', 'samples/s', 'ms per batch', 'vs TF.js wasm', 'vs TF.js cpu'],
+    rows.map((r) => [r.library, r.detail, r.samplesPerSec.toFixed(0), r.msPerStep.toFixed(2), x(r.samplesPerSec, get('tfjs-wasm')), x(r.samplesPerSec, get('tfjs-cpu'))])));
+}
+
+if (want('inference') && mnist) {
+  const rows = await benchInference(mnist.test.images, quick ? 200 : 1500);
+  results.inference = rows;
+  md.push('## Inference: encode + decode (reconstruct)\n', markdownTable(['library', 'backend', 'one sample (ms)', 'batch 1024 (samples/s)'],
+    rows.map((r) => [r.library, r.backend, r.latencyMs.toFixed(3), r.throughput.toFixed(0)])));
+}
+
+if (want('startup')) {
+  const row = await benchStartup(quick ? 3 : 9);
+  results.startup = row;
+  const tf = row.tfjsWasmBytes;
+  md.push('## Cold start and size\n', markdownTable(['measure', 'wavae', 'TF.js (core + wasm backend, for reference)'], [
+    ['cold start: import, init, first decode (ms)', row.coldStartMs.toFixed(0), '-'],
+    ['library bundle, minified (KB)', (row.bundleBytes / 1024).toFixed(1), `${((tf.coreJs + tf.js) / 1024).toFixed(0)} JS + ${(tf.wasm / 1024).toFixed(0)} wasm`],
+    ['library bundle, gzipped (KB)', (row.bundleGzipBytes / 1024).toFixed(1), '-'],
+    ['kernels wasm (KB, inside the bundle)', (row.wasmBytes / 1024).toFixed(1), (tf.wasm / 1024).toFixed(0)],
+  ]));
+}
+
+const seconds = (performance.now() - t0) / 1000;
+md.push(`Run time ${seconds.toFixed(0)} s. TF.js ${'4.22.0'} runs with its wasm backend (SIMD binary, one thread) and its cpu backend, ` +
+  'training written with tf.variable + tf.train.adam + optimizer.minimize; warm-up excluded.\n');
+const text = md.join('\n');
+console.log('\n' + text);
+if (!quick && !only) {
+  const files = writeResults(null, info, results, text);
+  console.log(`wrote ${files.join(', ')}`);
 }

@@ -84,6 +84,11 @@ for (const act of ACTS) {
   cases.push(gemmCase(false, true, 9, 19, 300, { bias: true, act, beta: -0.5 }));
   cases.push(gemmCase(true, false, 3, 5, 7, { act }));
 }
+// Small m (<= 4) takes the unpacked path: one sample at inference, tiny batches.
+cases.push(gemmCase(false, true, 1, 400, 784, { bias: true, act: 'relu' }));
+cases.push(gemmCase(false, false, 2, 784, 400, { alpha: 0.5, beta: 1.5 }));
+cases.push(gemmCase(true, false, 3, 130, 129, { beta: 1.5, bias: true, act: 'sigmoid' }));
+cases.push(gemmCase(true, true, 4, 33, 67, { bias: true, act: 'tanh' }));
 // The VAE's real shapes: forward X W^T, input gradient dY W, weight gradient dY^T X.
 cases.push(gemmCase(false, true, 128, 400, 784, { bias: true, act: 'relu' }));
 cases.push(gemmCase(false, false, 128, 784, 400));
