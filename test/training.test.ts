@@ -59,10 +59,15 @@ describe('a VAE on an MNIST subset', () => {
       expect(m.data.every((v) => v >= 0 && v <= 1)).toBe(true);
     }
     expect([s.rows, r.rows, path.rows, trav.rows]).toEqual([16, 4, 7, 5]);
-    expect(Array.from(vae.sample(2, { seed: 3 }).data)).toEqual(Array.from(s.data.subarray(0, 2 * 784)));
-    // the interpolation's end points are the decoded end codes
+    const again = vae.sample(2, { seed: 3 }).data; // the same seed: the same codes, decoded in a smaller batch
+    for (let j = 0; j < 2 * 784; j++) expect(Math.abs(again[j] - s.data[j])).toBeLessThan(1e-5);
+    // the interpolation's end points are the decoded end codes (to float32 rounding: a batch
+    // of 2 and a batch of 7 take different GEMM paths)
     const ends = vae.decode(wv.matrix(2, 10, mean.data));
-    expect(Array.from(path.data.subarray(0, 784))).toEqual(Array.from(ends.data.subarray(0, 784)));
+    for (let j = 0; j < 784; j++) {
+      expect(Math.abs(path.data[j] - ends.data[j])).toBeLessThan(1e-5);
+      expect(Math.abs(path.data[6 * 784 + j] - ends.data[784 + j])).toBeLessThan(1e-5);
+    }
   });
 
   it('a reconstruction is closer to its own input than to another digit', () => {

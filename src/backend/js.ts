@@ -37,7 +37,7 @@ export class JsKernels implements Kernels {
   readonly name = 'js' as const;
   readonly base = HEAP_BASE;
   f32: Float32Array;
-  private row64 = new Float64Array(0); // gemm accumulator row, grown to the widest n seen
+  private raw = new Float64Array(0); // gemm products before the epilogue, grown to the largest m * n seen
 
   constructor(initialFloats = 1 << 16) {
     this.f32 = new Float32Array(Math.max(initialFloats, HEAP_BASE));
@@ -61,30 +61,47 @@ export class JsKernels implements Kernels {
     bias: number, actCode: number, actAlpha: number): void {
     alpha = f32(alpha); beta = f32(beta); actAlpha = f32(actAlpha);
     const h = this.f32;
-    if (this.row64.length < n) this.row64 = new Float64Array(n);
-    const acc = this.row64;
-    for (let i = 0; i < m; i++) {
-      if (transB) {
-        // op(b)(p, j) = b[j ldb + p]: dot products along contiguous rows of b.
-        for (let j = 0; j < n; j++) {
-          const bj = b + j * ldb;
-          let s = 0;
-          if (transA) for (let p = 0; p < k; p++) s += h[a + p * lda + i] * h[bj + p];
-          else for (let p = 0, ai = a + i * lda; p < k; p++) s += h[ai + p] * h[bj + p];
-          acc[j] = s;
+    // op(a)(i, p) = h[a + i * ai + p * ap] and op(b)(p, j) = h[b + p * bp + j * bj] for any transpose
+    const ai = transA ? 1 : lda;
+    const ap = transA ? lda : 1;
+    const bp = transB ? 1 : ldb;
+    const bj = transB ? ldb : 1;
+    if (this.raw.length < m * n) this.raw = new Float64Array(m * n);
+    const raw = this.raw; // raw (m, n) = op(a) op(b), summed in float64
+    // Two rows by four columns at a time: eight sums stay in registers and each loaded value is
+    // used four or two times (register blocking, the first trick of every fast GEMM).
+    const m2 = m - (m % 2);
+    const n4 = n - (n % 4);
+    for (let i = 0; i < m2; i += 2) {
+      for (let j = 0; j < n4; j += 4) {
+        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+        let pa = a + i * ai;
+        let pb = b + j * bj;
+        for (let p = 0; p < k; p++, pa += ap, pb += bp) {
+          const a0 = h[pa], a1 = h[pa + ai];
+          const b0 = h[pb], b1 = h[pb + bj], b2 = h[pb + 2 * bj], b3 = h[pb + 3 * bj];
+          s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+          s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
         }
-      } else {
-        // op(b)(p, j) = b[p ldb + j]: accumulate rows of b scaled by op(a)(i, p).
-        acc.fill(0, 0, n);
-        for (let p = 0; p < k; p++) {
-          const aip = transA ? h[a + p * lda + i] : h[a + i * lda + p];
-          const bp = b + p * ldb;
-          for (let j = 0; j < n; j++) acc[j] += aip * h[bp + j];
-        }
+        const r0 = i * n + j;
+        const r1 = r0 + n;
+        raw[r0] = s00; raw[r0 + 1] = s01; raw[r0 + 2] = s02; raw[r0 + 3] = s03;
+        raw[r1] = s10; raw[r1 + 1] = s11; raw[r1 + 2] = s12; raw[r1 + 3] = s13;
       }
+    }
+    // the edges (a last odd row, the last n % 4 columns): one dot product per element
+    for (let i = 0; i < m; i++) {
+      for (let j = i < m2 ? n4 : 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0, pa = a + i * ai, pb = b + j * bj; p < k; p++, pa += ap, pb += bp) s += h[pa] * h[pb];
+        raw[i * n + j] = s;
+      }
+    }
+    // epilogue: c = act(alpha raw + beta c + bias); beta 0 does not read c
+    for (let i = 0; i < m; i++) {
       const ci = c + i * ldc;
       for (let j = 0; j < n; j++) {
-        let v = alpha * acc[j];
+        let v = alpha * raw[i * n + j];
         if (beta !== 0) v += beta * h[ci + j];
         if (bias) v += h[bias + j];
         h[ci + j] = act(v, actCode, actAlpha);
