@@ -86,3 +86,8 @@ export function describe(value: unknown): string {
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
   return `a ${typeof value}`;
 }
+
+/** value, or dflt when value is undefined; null and every other value go on to validation. */
+export function orDefault<T>(value: unknown, dflt: T): T | unknown {
+  return value === undefined ? dflt : value;
+}

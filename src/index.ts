@@ -16,6 +16,8 @@ export type { OptimizerConfig } from './train/optimizers.js';
 export type { ScheduleConfig } from './train/schedules.js';
 export { loadModel as load } from './io/load.js';
 export { FORMAT_VERSION } from './io/save.js';
+export { loadFile } from './io/file.js';
+export { readMetadata } from './io/safetensors.js';
 export type { LoadOptions } from './io/load.js';
 export type { SaveOptions } from './io/save.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';

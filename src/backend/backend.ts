@@ -29,6 +29,11 @@ export class Backend {
     return this.heap.alloc(len);
   }
 
+  /** Grows the heap now so that `floats` more floats can be allocated; false if it cannot. */
+  reserve(floats: number): boolean {
+    return this.heap.reserve(floats);
+  }
+
   /** Returns a buffer from alloc() to the heap. */
   free(buf: Buf): void {
     this.heap.release(buf);

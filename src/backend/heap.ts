@@ -47,12 +47,17 @@ export class HeapAllocator {
       }
     }
     const off = this.top;
-    if (!this.grow(off + size)) {
+    if (off + size > 2 ** 30 || !this.grow(off + size)) {
       throw new WavaeError('OUT_OF_MEMORY', `cannot grow the heap to ${((off + size) * 4 / 2 ** 20).toFixed(1)} MiB for a buffer of ${len} floats`);
     }
     this.top = off + size;
     this.sizes.set(off, size);
     return { off, len };
+  }
+
+  /** Grows the heap so that `floats` more floats fit above everything handed out; false if it cannot. */
+  reserve(floats: number): boolean {
+    return this.top + floats <= 2 ** 30 && this.grow(this.top + floats);
   }
 
   release(buf: Buf): void {

@@ -1,6 +1,6 @@
-// Files for the CLI: atomic writes (temporary file in the same folder, fsync, rename, so a
-// crash leaves the old file or the new one, never half of one) and dataset loading by format.
+// Files for the CLI: reading, dataset loading by format, and (from io/file.ts) atomic writes.
 import fs from 'node:fs';
+export { writeFileAtomic } from '../io/file.js';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { WavaeError } from '../errors.js';
@@ -8,26 +8,6 @@ import { parseIdx } from '../data/idx.js';
 import { mnist } from '../data/mnist.js';
 import { parseCsv, parseJsonRows, parseNpy, type Table } from '../data/tabular.js';
 import { matrix } from '../matrix.js';
-
-/** Writes bytes to file atomically: temp file, fsync, rename. */
-export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
-  const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(tmp, 'w');
-    fs.writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    if (fd !== null) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** Reads a file, turning a missing or unreadable file into one clear error. */
 export function readFile(file: string): Uint8Array {

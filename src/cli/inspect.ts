@@ -53,11 +53,11 @@ export async function encode(args: { model: string; data: string; out: string; l
     for (let j = 0; j < L; j++) names.push(`logvar_${j}`);
   }
   const ext = path.extname(args.out).toLowerCase();
-  if (ext === '.npy') writeFileAtomic(args.out, encodeNpy(codes));
+  if (ext === '.npy') await writeFileAtomic(args.out, encodeNpy(codes));
   else if (ext === '.csv') {
     const lines = [names.join(',')];
     for (let i = 0; i < codes.rows; i++) lines.push(Array.from(codes.data.subarray(i * codes.cols, (i + 1) * codes.cols), (v) => String(v)).join(','));
-    writeFileAtomic(args.out, lines.join('\n') + '\n');
+    await writeFileAtomic(args.out, lines.join('\n') + '\n');
   } else {
     throw new WavaeError('INVALID_OPTION', `--out must end in .csv or .npy, got ${JSON.stringify(args.out)}`);
   }

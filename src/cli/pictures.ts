@@ -23,16 +23,16 @@ function imageShape(args: Common, model: CliModel, stored: [number, number] | nu
   return shape;
 }
 
-function writeGrid(out: string, scaling: Scaling, images: Matrix, shape: [number, number], cols: number): void {
+async function writeGrid(out: string, scaling: Scaling, images: Matrix, shape: [number, number], cols: number): Promise<void> {
   if (!out.toLowerCase().endsWith('.png')) throw new WavaeError('INVALID_OPTION', `--out must end in .png, got ${JSON.stringify(out)}`);
-  writeFileAtomic(out, gridPng(toDisplay(scaling, images), images.rows, shape[0], shape[1], cols));
+  await writeFileAtomic(out, gridPng(toDisplay(scaling, images), images.rows, shape[0], shape[1], cols));
   process.stdout.write(`wrote ${images.rows} images to ${out}\n`);
 }
 
-export function sample(args: Common & { n: number; seed: number }): void {
+export async function sample(args: Common & { n: number; seed: number }): Promise<void> {
   const { model, scaling, shape } = openModel(args.model);
   if (!(model instanceof VAE)) throw new WavaeError('INVALID_OPTION', 'sample needs a VAE model (an autoencoder has no prior to sample from)');
-  writeGrid(args.out, scaling, model.sample(args.n, { seed: args.seed }), imageShape(args, model, shape), args.cols ?? Math.ceil(Math.sqrt(args.n)));
+  await writeGrid(args.out, scaling, model.sample(args.n, { seed: args.seed }), imageShape(args, model, shape), args.cols ?? Math.ceil(Math.sqrt(args.n)));
   model.dispose();
 }
 
@@ -45,7 +45,7 @@ export async function reconstruct(args: Common & { data: string; n: number; limi
   const pairs = new Float32Array(2 * n * x.cols);
   pairs.set(originals.data, 0);
   pairs.set(recon.data, n * x.cols);
-  writeGrid(args.out, scaling, matrix(2 * n, x.cols, pairs), s, n);
+  await writeGrid(args.out, scaling, matrix(2 * n, x.cols, pairs), s, n);
   model.dispose();
 }
 
@@ -61,7 +61,7 @@ function rowOf(x: Matrix, i: number, flag: string): Matrix {
 export async function interpolate(args: Common & { data: string; from: number; to: number; steps: number }): Promise<void> {
   const { model, scaling, shape, x } = await modelData(args.model, args.data, {});
   const path = model.interpolate(code(model, rowOf(x, args.from, '--from')), code(model, rowOf(x, args.to, '--to')), args.steps);
-  writeGrid(args.out, scaling, path, imageShape(args, model, shape), args.cols ?? args.steps);
+  await writeGrid(args.out, scaling, path, imageShape(args, model, shape), args.cols ?? args.steps);
   model.dispose();
 }
 
@@ -75,6 +75,6 @@ export async function traverse(args: Common & { data?: string; index: number; di
   for (let d = 0; d < dims; d++) rows.push(model.traverse(base, d, { steps: args.steps, range: args.range }).data);
   const all = new Float32Array(rows.reduce((s, r) => s + r.length, 0));
   rows.forEach((r, i) => all.set(r, i * r.length));
-  writeGrid(args.out, scaling, matrix(dims * args.steps, model.inputDim, all), imageShape(args, model, shape), args.steps);
+  await writeGrid(args.out, scaling, matrix(dims * args.steps, model.inputDim, all), imageShape(args, model, shape), args.steps);
   model.dispose();
 }

@@ -131,17 +131,17 @@ export async function train(args: TrainArgs): Promise<void> {
 
   const out = args.out;
   const files: string[] = [];
-  const write = (name: string, bytes: Uint8Array | string): void => {
-    writeFileAtomic(path.join(out, name), bytes);
+  const write = async (name: string, bytes: Uint8Array | string): Promise<void> => {
+    await writeFileAtomic(path.join(out, name), bytes);
     files.push(path.join(out, name));
   };
-  write('model.safetensors', model.save({ metadata: modelMetadata(scaling, shape, data.source) }));
-  write('train-log.jsonl', log.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  await write('model.safetensors', model.save({ metadata: modelMetadata(scaling, shape, data.source) }));
+  await write('train-log.jsonl', log.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const series = [{ name: 'train loss', values: log.map((r) => r.loss) }];
   if (valX) series.push({ name: data.test ? 'test loss' : 'validation loss', values: log.map((r) => r.valLoss) });
-  write('loss.svg', lossSvg(series, `${model.kind} on ${data.source}: loss (nats per sample) by epoch`));
+  await write('loss.svg', lossSvg(series, `${model.kind} on ${data.source}: loss (nats per sample) by epoch`));
   if (args.pictures && shape) {
-    for (const [name, bytes] of pictures(model, scaling, shape, valX ?? trainX, valX ? valLabels : trainLabels, args.seed)) write(name, bytes);
+    for (const [name, bytes] of pictures(model, scaling, shape, valX ?? trainX, valX ? valLabels : trainLabels, args.seed)) await write(name, bytes);
   }
   const final = valX ? model.evaluate(valX) : null;
   if (mode === 'json') {

@@ -2,9 +2,9 @@
 // PyTorch state_dict of the same architecture (no wavae metadata) loads too: the architecture is
 // read off the tensor shapes.
 import { WavaeError, describe } from '../errors.js';
-import { Autoencoder, type AutoencoderOptions } from '../models/autoencoder.js';
-import type { Model } from '../models/model.js';
-import { VAE, type VAEOptions } from '../models/vae.js';
+import { Autoencoder, autoencoderArchitecture, type AutoencoderOptions } from '../models/autoencoder.js';
+import { architectureTensors, type Architecture, type Model } from '../models/model.js';
+import { VAE, vaeArchitecture, type VAEOptions } from '../models/vae.js';
 import { Optimizer, optimizerStateNames, resolveOptimizer } from '../train/optimizers.js';
 import { decodeSafetensors, type Tensor } from './safetensors.js';
 import { FORMAT_VERSION } from './save.js';
@@ -38,23 +38,34 @@ export function loadModel(bytes: Uint8Array, options: LoadOptions = {}): VAE | A
     ({ kind, config } = inferArchitecture(tensors));
     config = { ...config, ...(options.config ?? {}) };
   }
-  let model: VAE | Autoencoder;
-  if (kind === 'vae') model = new VAE(config as unknown as VAEOptions);
-  else if (kind === 'autoencoder') model = new Autoencoder(config as unknown as AutoencoderOptions);
-  else throw new WavaeError('CORRUPT_FILE', `load: unknown model kind ${describe(kind)}`);
+  // Check the file against the architecture before allocating anything for it.
+  let arch: Architecture;
+  try {
+    if (kind === 'vae') arch = vaeArchitecture(config as unknown as VAEOptions);
+    else if (kind === 'autoencoder') arch = autoencoderArchitecture(config as unknown as AutoencoderOptions);
+    else throw new WavaeError('CORRUPT_FILE', `load: unknown model kind ${describe(kind)}`);
+  } catch (err) {
+    if (err instanceof WavaeError && err.code !== 'CORRUPT_FILE' && metadata.format === 'wavae' && !options.config) {
+      throw new WavaeError('CORRUPT_FILE', `load: the file's architecture is invalid: ${err.message}`);
+    }
+    throw err;
+  }
+  const expected = architectureTensors(arch);
+  for (const t of expected) {
+    const found = tensors[t.name];
+    if (!found) throw new WavaeError('CORRUPT_FILE', `load: the file has no tensor '${t.name}' (expected shape [${t.shape.join(', ')}])`);
+    if (found.shape.join(',') !== t.shape.join(',')) {
+      throw new WavaeError('CORRUPT_FILE', `load: tensor '${t.name}' has shape [${found.shape.join(', ')}], the architecture needs [${t.shape.join(', ')}]`);
+    }
+  }
+  const names = new Set(expected.map((t) => t.name));
+  for (const name of Object.keys(tensors)) {
+    if (!names.has(name) && !name.startsWith('optimizer.')) throw new WavaeError('CORRUPT_FILE', `load: unexpected tensor '${name}' for this architecture`);
+  }
+  const model: VAE | Autoencoder = kind === 'vae' ? new VAE(config as unknown as VAEOptions) : new Autoencoder(config as unknown as AutoencoderOptions);
   try {
     const values: Record<string, Float32Array> = {};
-    for (const t of model.layout.tensors) {
-      const found = tensors[t.name];
-      if (!found) throw new WavaeError('CORRUPT_FILE', `load: the file has no tensor '${t.name}' (expected shape [${t.shape.join(', ')}])`);
-      if (found.shape.join(',') !== t.shape.join(',')) {
-        throw new WavaeError('CORRUPT_FILE', `load: tensor '${t.name}' has shape [${found.shape.join(', ')}], the architecture needs [${t.shape.join(', ')}]`);
-      }
-      values[t.name] = found.data;
-    }
-    for (const name of Object.keys(tensors)) {
-      if (!model.layout.has(name) && !name.startsWith('optimizer.')) throw new WavaeError('CORRUPT_FILE', `load: unexpected tensor '${name}' for this architecture`);
-    }
+    for (const t of expected) values[t.name] = tensors[t.name].data;
     model.setParameters(values);
     model.epochsTrained = Number(metadata.epochs_trained ?? 0) || 0;
     if (metadata.optimizer) restoreOptimizer(model, tensors, metadata);

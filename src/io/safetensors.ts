@@ -54,6 +54,10 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
     throw new WavaeError('CORRUPT_FILE', 'safetensors: the header is not valid UTF-8 JSON');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new WavaeError('CORRUPT_FILE', 'safetensors: the header is not a JSON object');
+  // JSON.parse keeps the last of duplicate keys silently: count the entries in the text instead
+  const declared = new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)).split('"data_offsets"').length - 1;
+  const parsed = Object.keys(header).filter((k) => k !== '__metadata__').length;
+  if (declared !== parsed) throw new WavaeError('CORRUPT_FILE', `safetensors: the header declares ${declared} tensors but has ${parsed} distinct names (duplicate names)`);
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};

@@ -2,13 +2,14 @@
 // squared error ('mse': summed over dimensions, mean over samples) or Bernoulli cross-entropy
 // from logits ('bce'), with an optional L2 penalty on the weights and optional denoising
 // (Gaussian noise or masking of the input during training; the target stays clean).
-import type { Act, Buf } from '../backend/index.js';
-import { WavaeError, checkKeys, describe } from '../errors.js';
+import type { Act, Backend, Buf } from '../backend/index.js';
+import { WavaeError, checkKeys, describe, orDefault } from '../errors.js';
 import { asMatrix, type Matrix } from '../matrix.js';
 import { Mlp, MlpPlan, mlpSpecs } from '../nn/mlp.js';
 import { Rows } from '../nn/rows.js';
 import type { Rng } from '../random.js';
-import { Model, checkCommon, type EvalResult, type StepLosses } from './model.js';
+import { Model, checkCommon, type Architecture, type EvalResult, type StepLosses } from './model.js';
+import type { DenseSpec } from '../nn/dense.js';
 import { interpolateCodes, traverseCodes } from './latent.js';
 
 /** Input corruption for a denoising autoencoder (training only). */
@@ -42,8 +43,7 @@ class AePlan {
   readonly dec: MlpPlan;
   readonly rowRecon: Rows; // (B, 1)
 
-  constructor(ae: Autoencoder, B: number) {
-    const be = ae.be;
+  constructor(ae: Autoencoder, B: number, be: Backend) {
     this.x = new Rows(be, B, ae.inputDim);
     this.target = ae.denoise ? new Rows(be, B, ae.inputDim) : this.x;
     this.noise = ae.denoise?.type === 'gaussian' ? new Rows(be, B, ae.inputDim) : null;
@@ -74,18 +74,10 @@ export class Autoencoder extends Model {
   readonly decoder: Mlp;
 
   constructor(options: AutoencoderOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new WavaeError('INVALID_OPTION', `Autoencoder: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
-    }
-    checkKeys('Autoencoder', options, KEYS);
-    const o = options as unknown as Record<string, unknown>;
-    const c = checkCommon('Autoencoder', o, { hiddenDims: [256], latentDim: 32 });
-    const loss = o.loss ?? 'mse';
-    if (loss !== 'mse' && loss !== 'bce') throw new WavaeError('INVALID_OPTION', `Autoencoder: loss must be 'mse' or 'bce', got ${describe(loss)}`);
-    const denoise = checkDenoise(o.denoise);
-    const encSpecs = mlpSpecs('encoder', [c.inputDim, ...c.hiddenDims, c.latentDim], c.activation, 'identity');
-    const decSpecs = mlpSpecs('decoder', [c.latentDim, ...[...c.hiddenDims].reverse(), c.inputDim], c.activation, 'identity');
-    super(c.inputDim, c.seed, c.weightDecay, [...encSpecs, ...decSpecs], []);
+    const arch = autoencoderArchitecture(options);
+    super(arch.inputDim, arch.seed, arch.weightDecay, arch.dense, arch.extra);
+    const { encSpecs, decSpecs, loss, denoise } = arch;
+    const c = arch;
     this.hiddenDims = c.hiddenDims;
     this.latentDim = c.latentDim;
     this.loss = loss;
@@ -102,8 +94,8 @@ export class Autoencoder extends Model {
     };
   }
 
-  protected createPlan(capacity: number): AePlan {
-    return new AePlan(this, capacity);
+  protected createPlan(capacity: number, be: Backend): AePlan {
+    return new AePlan(this, capacity, be);
   }
 
   private get p(): AePlan {
@@ -215,4 +207,28 @@ function checkDenoise(d: unknown): Denoise | null {
     return { type: 'mask', prob: o.prob };
   }
   throw new WavaeError('INVALID_OPTION', `Autoencoder: denoise must be { type: 'gaussian', std > 0 } or { type: 'mask', prob in [0, 1) }, got ${describe(JSON.stringify(d))}`);
+}
+
+/** The validated options and the layer specs of an Autoencoder, computed without allocating. */
+export interface AutoencoderArchitecture extends Architecture {
+  loss: 'mse' | 'bce';
+  denoise: Denoise | null;
+  encSpecs: DenseSpec[];
+  decSpecs: DenseSpec[];
+}
+
+/** Validates Autoencoder options and lays out its tensors. */
+export function autoencoderArchitecture(options: AutoencoderOptions): AutoencoderArchitecture {
+  if (typeof options !== 'object' || options === null) {
+    throw new WavaeError('INVALID_OPTION', `Autoencoder: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
+  }
+  checkKeys('Autoencoder', options, KEYS);
+  const o = options as unknown as Record<string, unknown>;
+  const c = checkCommon('Autoencoder', o, { hiddenDims: [256], latentDim: 32 });
+  const loss = orDefault(o.loss, 'mse');
+  if (loss !== 'mse' && loss !== 'bce') throw new WavaeError('INVALID_OPTION', `Autoencoder: loss must be 'mse' or 'bce', got ${describe(loss)}`);
+  const denoise = checkDenoise(o.denoise);
+  const encSpecs = mlpSpecs('encoder', [c.inputDim, ...c.hiddenDims, c.latentDim], c.activation, 'identity');
+  const decSpecs = mlpSpecs('decoder', [c.latentDim, ...[...c.hiddenDims].reverse(), c.inputDim], c.activation, 'identity');
+  return { ...c, loss, denoise, encSpecs, decSpecs, dense: [...encSpecs, ...decSpecs], extra: [] };
 }

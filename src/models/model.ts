@@ -2,10 +2,10 @@
 // each (ParamStore), a per-batch-size buffer plan, the optimizer kept across fit() calls so that
 // training resumes exactly, parameters() / setParameters(), fit(), save() and dispose().
 import { getBackend, type Act, type Backend, type Buf } from '../backend/index.js';
-import { WavaeError, checkInt, describe } from '../errors.js';
+import { WavaeError, checkInt, describe, orDefault } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
 import { denseInit, denseTensors, type DenseSpec } from '../nn/dense.js';
-import { ParamLayout, ParamStore, type TensorSpec } from '../nn/params.js';
+import { ParamLayout, ParamStore, type TensorSpec, type TensorView } from '../nn/params.js';
 import { Rng } from '../random.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
 import { saveModel, type SaveOptions } from '../io/save.js';
@@ -35,21 +35,54 @@ export function checkCommon(name: string, o: Record<string, unknown>, defaults: 
   inputDim: number; hiddenDims: number[]; latentDim: number; activation: Act; weightDecay: number; seed: number;
 } {
   const inputDim = checkInt(`${name}: inputDim`, o.inputDim, 1);
-  const hiddenDims = o.hiddenDims ?? defaults.hiddenDims;
+  const hiddenDims = orDefault(o.hiddenDims, defaults.hiddenDims);
   if (!Array.isArray(hiddenDims) || hiddenDims.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new WavaeError('INVALID_OPTION', `${name}: hiddenDims must be an array of integers >= 1, got ${describe(hiddenDims)}`);
   }
-  const latentDim = checkInt(`${name}: latentDim`, o.latentDim ?? defaults.latentDim, 1);
-  const activation = (o.activation ?? 'relu') as Act;
+  const latentDim = checkInt(`${name}: latentDim`, orDefault(o.latentDim, defaults.latentDim), 1);
+  const activation = orDefault(o.activation, 'relu') as Act;
   if (!ACTIVATIONS.includes(activation)) {
     throw new WavaeError('INVALID_OPTION', `${name}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(activation)}`);
   }
-  const weightDecay = o.weightDecay ?? 0;
+  const weightDecay = orDefault(o.weightDecay, 0);
   if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
     throw new WavaeError('INVALID_OPTION', `${name}: weightDecay must be a number >= 0, got ${describe(weightDecay)}`);
   }
-  const seed = checkInt(`${name}: seed`, o.seed ?? 0, 0, 0xffffffff);
+  const seed = checkInt(`${name}: seed`, orDefault(o.seed, 0), 0, 0xffffffff);
   return { inputDim, hiddenDims: [...hiddenDims] as number[], latentDim, activation, weightDecay, seed };
+}
+
+/** A model's validated options and its tensors, computed without allocating anything. */
+export interface Architecture {
+  inputDim: number;
+  hiddenDims: number[];
+  latentDim: number;
+  activation: Act;
+  weightDecay: number;
+  seed: number;
+  dense: DenseSpec[];
+  extra: TensorSpec[];
+}
+
+/** Every tensor (name, shape) of an architecture, in layout order. */
+export function architectureTensors(arch: Architecture): readonly TensorView[] {
+  return new ParamLayout([...arch.dense.flatMap(denseTensors), ...arch.extra]).tensors;
+}
+
+/** Floats a plan would allocate (with alignment), measured by building it on a counting stub. */
+function measurePlan(create: (be: Backend) => unknown): number {
+  let floats = 0;
+  const stub = {
+    alloc: (len: number) => {
+      floats += Math.max(16, Math.ceil(len / 16) * 16);
+      return { off: 0, len };
+    },
+    view: (buf: Buf, start: number, len: number) => ({ off: buf.off + start, len }),
+    fill_f32: () => undefined,
+    free: () => undefined,
+  };
+  create(stub as unknown as Backend);
+  return floats;
 }
 
 /** Heap memory a model owns; freed by dispose() or, failing that, when the model is collected. */
@@ -120,8 +153,8 @@ export abstract class Model {
 
   /** The options this model was built with (saved in model files). */
   abstract config(): Record<string, unknown>;
-  /** Allocates the buffers for batches of up to `capacity` rows. */
-  protected abstract createPlan(capacity: number): { free(): void };
+  /** Allocates the buffers for batches of up to `capacity` rows on be. */
+  protected abstract createPlan(capacity: number, be: Backend): { free(): void };
   /** Writes rows idx[start..start+n) of src into the training input (corrupting it if asked). */
   abstract loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng): void;
   /** Forward and backward on the loaded batch; gradients land in store.grads. */
@@ -143,11 +176,17 @@ export abstract class Model {
     this.setPlan(capacity);
   }
 
+  /** Swaps in a plan of `capacity` rows; fails with OUT_OF_MEMORY before changing anything. */
   private setPlan(capacity: number): void {
+    const floats = measurePlan((be) => this.createPlan(capacity, be));
+    if (!this.be.reserve(floats)) {
+      throw new WavaeError('OUT_OF_MEMORY', `a batch of ${capacity} rows needs ${(floats * 4 / 2 ** 20).toFixed(0)} MiB of buffers, ` +
+        'more than the heap can grow to (WebAssembly memory is limited to 4 GiB): use a smaller batch size');
+    }
     this.owned.plan?.free();
     this.owned.plan = null;
     this.capacity = 0;
-    this.owned.plan = this.createPlan(capacity);
+    this.owned.plan = this.createPlan(capacity, this.be);
     this.capacity = capacity;
   }
 
@@ -219,6 +258,13 @@ export abstract class Model {
   save(options: SaveOptions = {}): Uint8Array {
     this.checkLive();
     return saveModel(this, options);
+  }
+
+  /** Saves the model to a file atomically (Node): temp file, fsync, rename. */
+  async saveFile(file: string, options: SaveOptions = {}): Promise<void> {
+    this.checkLive();
+    const { writeFileAtomic } = await import('../io/file.js');
+    await writeFileAtomic(file, saveModel(this, options));
   }
 
   /** Frees the model's memory in the backend heap; the model cannot be used afterwards. */

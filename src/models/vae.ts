@@ -3,14 +3,14 @@
 // logits) or Gaussian (fixed or learned per-dimension variance), KL to N(0, I) with beta and a
 // linear warm-up, optional L2 weight decay. Loss per sample: -ELBO = reconstruction + KL.
 import type { Act, Backend, Buf } from '../backend/index.js';
-import { WavaeError, checkKeys, describe } from '../errors.js';
+import { WavaeError, checkKeys, describe, orDefault } from '../errors.js';
 import { asMatrix, matrix, type Matrix } from '../matrix.js';
 import { Dense, type DenseSpec } from '../nn/dense.js';
 import { Mlp, MlpPlan, mlpSpecs } from '../nn/mlp.js';
 import { Rows } from '../nn/rows.js';
 import { Rng, deriveSeed } from '../random.js';
 import { interpolateCodes, traverseCodes } from './latent.js';
-import { Model, checkCommon, type EvalResult, type StepLosses } from './model.js';
+import { Model, checkCommon, type Architecture, type EvalResult, type StepLosses } from './model.js';
 
 /** Options of new VAE(...). */
 export interface VAEOptions {
@@ -54,8 +54,8 @@ class VaePlan {
   readonly rowKl: Rows; // (B, 1)
   readonly fixedLogVar: Buf | null; // (D) log of a fixed Gaussian output variance
 
-  constructor(vae: VAE, B: number) {
-    const { be, inputDim: D, latentDim: L } = vae;
+  constructor(vae: VAE, B: number, be: Backend) {
+    const { inputDim: D, latentDim: L } = vae;
     this.x = new Rows(be, B, D);
     this.enc = new MlpPlan(be, vae.encoder.layers, B);
     [this.mean, this.logVar, this.dmean, this.dlogVar, this.eps, this.z, this.dz] = Array.from({ length: 7 }, () => new Rows(be, B, L));
@@ -98,46 +98,14 @@ export class VAE extends Model {
   private readonly dOutLogVar: Buf | null; // its gradient
 
   constructor(options: VAEOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new WavaeError('INVALID_OPTION', `VAE: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
-    }
-    checkKeys('VAE', options, KEYS);
-    const o = options as unknown as Record<string, unknown>;
-    const c = checkCommon('VAE', o, { hiddenDims: [400], latentDim: 20 });
-    const likelihood = o.likelihood ?? 'bernoulli';
-    if (likelihood !== 'bernoulli' && likelihood !== 'gaussian') {
-      throw new WavaeError('INVALID_OPTION', `VAE: likelihood must be 'bernoulli' or 'gaussian', got ${describe(likelihood)}`);
-    }
-    const outputVariance = o.outputVariance ?? 'learned';
-    if (outputVariance !== 'learned' && !(typeof outputVariance === 'number' && outputVariance > 0 && Number.isFinite(outputVariance))) {
-      throw new WavaeError('INVALID_OPTION', `VAE: outputVariance must be 'learned' or a number > 0, got ${describe(outputVariance)}`);
-    }
-    if (likelihood === 'bernoulli' && o.outputVariance !== undefined) {
-      throw new WavaeError('INVALID_OPTION', "VAE: outputVariance applies to likelihood 'gaussian' only");
-    }
-    const beta = o.beta ?? 1;
-    if (typeof beta !== 'number' || !(beta >= 0) || !Number.isFinite(beta)) {
-      throw new WavaeError('INVALID_OPTION', `VAE: beta must be a number >= 0, got ${describe(beta)}`);
-    }
-    const warm = o.klWarmupEpochs ?? 0;
-    if (typeof warm !== 'number' || !(warm >= 0) || !Number.isFinite(warm)) {
-      throw new WavaeError('INVALID_OPTION', `VAE: klWarmupEpochs must be a number >= 0, got ${describe(warm)}`);
-    }
-    const { inputDim: D, hiddenDims, latentDim: L, activation } = c;
-    const h = hiddenDims.length ? hiddenDims[hiddenDims.length - 1] : D;
-    const encSpecs = mlpSpecs('encoder', [D, ...hiddenDims], activation, activation);
-    const heads: DenseSpec[] = [
-      { name: 'mean', nin: h, nout: L, act: 'identity' },
-      { name: 'logvar', nin: h, nout: L, act: 'identity' },
-    ];
-    const decSpecs = mlpSpecs('decoder', [L, ...[...hiddenDims].reverse(), D], activation, 'identity');
+    const arch = vaeArchitecture(options);
+    const { hiddenDims, latentDim: L, activation, likelihood, outputVariance, beta, klWarmupEpochs: warm, encSpecs, heads, decSpecs } = arch;
     const learned = likelihood === 'gaussian' && outputVariance === 'learned';
-    super(D, c.seed, c.weightDecay, [...encSpecs, ...heads, ...decSpecs],
-      learned ? [{ name: 'output.logvar', shape: [D], decay: false }] : []);
+    super(arch.inputDim, arch.seed, arch.weightDecay, arch.dense, arch.extra);
     this.hiddenDims = hiddenDims;
     this.latentDim = L;
     this.likelihood = likelihood;
-    this.outputVariance = likelihood === 'gaussian' ? outputVariance : 'learned';
+    this.outputVariance = outputVariance;
     this.activation = activation;
     this.beta = beta;
     this.klWarmupEpochs = warm;
@@ -163,8 +131,8 @@ export class VAE extends Model {
     };
   }
 
-  protected createPlan(capacity: number): VaePlan {
-    return new VaePlan(this, capacity);
+  protected createPlan(capacity: number, be: Backend): VaePlan {
+    return new VaePlan(this, capacity, be);
   }
 
   private get p(): VaePlan {
@@ -327,7 +295,7 @@ export class VAE extends Model {
    */
   logLikelihood(x: Matrix | Float32Array, options: { samples?: number; seed?: number; onProgress?: (done: number, total: number) => void } = {}): Float64Array {
     const data = asMatrix('logLikelihood: x', x, this.inputDim);
-    const K = options.samples ?? 5000;
+    const K = orDefault(options.samples, 5000) as number;
     if (!Number.isInteger(K) || K < 1) throw new WavaeError('INVALID_OPTION', `logLikelihood: samples must be an integer >= 1, got ${describe(K)}`);
     const { mean, logVar } = this.encode(data);
     const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0x10c1));
@@ -391,4 +359,58 @@ export class VAE extends Model {
   traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } = {}): Matrix {
     return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim));
   }
+}
+
+/** The validated options and the layer specs of a VAE, computed without allocating anything. */
+export interface VaeArchitecture extends Architecture {
+  likelihood: 'bernoulli' | 'gaussian';
+  outputVariance: number | 'learned';
+  beta: number;
+  klWarmupEpochs: number;
+  encSpecs: DenseSpec[];
+  heads: DenseSpec[];
+  decSpecs: DenseSpec[];
+}
+
+/** Validates VAE options and lays out its tensors (load() checks files against this first). */
+export function vaeArchitecture(options: VAEOptions): VaeArchitecture {
+  if (typeof options !== 'object' || options === null) {
+    throw new WavaeError('INVALID_OPTION', `VAE: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
+  }
+  checkKeys('VAE', options, KEYS);
+  const o = options as unknown as Record<string, unknown>;
+  const c = checkCommon('VAE', o, { hiddenDims: [400], latentDim: 20 });
+  const likelihood = orDefault(o.likelihood, 'bernoulli');
+  if (likelihood !== 'bernoulli' && likelihood !== 'gaussian') {
+    throw new WavaeError('INVALID_OPTION', `VAE: likelihood must be 'bernoulli' or 'gaussian', got ${describe(likelihood)}`);
+  }
+  const outputVariance = orDefault(o.outputVariance, 'learned');
+  if (outputVariance !== 'learned' && !(typeof outputVariance === 'number' && outputVariance > 0 && Number.isFinite(outputVariance))) {
+    throw new WavaeError('INVALID_OPTION', `VAE: outputVariance must be 'learned' or a number > 0, got ${describe(outputVariance)}`);
+  }
+  if (likelihood === 'bernoulli' && o.outputVariance !== undefined) {
+    throw new WavaeError('INVALID_OPTION', "VAE: outputVariance applies to likelihood 'gaussian' only");
+  }
+  const beta = orDefault(o.beta, 1);
+  if (typeof beta !== 'number' || !(beta >= 0) || !Number.isFinite(beta)) {
+    throw new WavaeError('INVALID_OPTION', `VAE: beta must be a number >= 0, got ${describe(beta)}`);
+  }
+  const warm = orDefault(o.klWarmupEpochs, 0);
+  if (typeof warm !== 'number' || !(warm >= 0) || !Number.isFinite(warm)) {
+    throw new WavaeError('INVALID_OPTION', `VAE: klWarmupEpochs must be a number >= 0, got ${describe(warm)}`);
+  }
+  const { inputDim: D, hiddenDims, latentDim: L, activation } = c;
+  const h = hiddenDims.length ? hiddenDims[hiddenDims.length - 1] : D;
+  const encSpecs = mlpSpecs('encoder', [D, ...hiddenDims], activation, activation);
+  const heads: DenseSpec[] = [
+    { name: 'mean', nin: h, nout: L, act: 'identity' },
+    { name: 'logvar', nin: h, nout: L, act: 'identity' },
+  ];
+  const decSpecs = mlpSpecs('decoder', [L, ...[...hiddenDims].reverse(), D], activation, 'identity');
+  const learned = likelihood === 'gaussian' && outputVariance === 'learned';
+  return {
+    ...c, likelihood, outputVariance: likelihood === 'gaussian' ? outputVariance : 'learned', beta, klWarmupEpochs: warm,
+    encSpecs, heads, decSpecs, dense: [...encSpecs, ...heads, ...decSpecs],
+    extra: learned ? [{ name: 'output.logvar', shape: [D], decay: false }] : [],
+  };
 }

@@ -4,7 +4,7 @@
 // restore-best, AbortSignal, and a history. A step allocates nothing in the heap; a non-finite
 // loss or gradient stops training with DIVERGED before the update, so the parameters stay the
 // last finite ones.
-import { WavaeError, checkKeys, checkInt, describe } from '../errors.js';
+import { WavaeError, checkKeys, checkInt, describe, orDefault } from '../errors.js';
 import { asMatrix, type Matrix } from '../matrix.js';
 import type { EvalResult, Model } from '../models/model.js';
 import { Rng, deriveSeed } from '../random.js';
@@ -82,20 +82,20 @@ export async function fit(model: Model, x: Matrix | Float32Array, options: FitOp
   if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', `fit: options must be an object, got ${describe(options)}`);
   checkKeys('fit', options, KEYS);
   const data = asMatrix('fit: x', x, model.inputDim);
-  const epochs = checkInt('fit: epochs', options.epochs ?? 10, 1);
-  const batchSize = checkInt('fit: batchSize', options.batchSize ?? 128, 1);
-  const optConfig = resolveOptimizer(options.optimizer ?? { type: 'adam', lr: 1e-3 });
+  const epochs = checkInt('fit: epochs', orDefault(options.epochs, 10), 1);
+  const batchSize = checkInt('fit: batchSize', orDefault(options.batchSize, 128), 1);
+  const optConfig = resolveOptimizer(orDefault<unknown>(options.optimizer, { type: 'adam', lr: 1e-3 }));
   const schedule = checkSchedule(options.schedule);
   const clipNorm = options.clipNorm;
   if (clipNorm !== undefined && !(typeof clipNorm === 'number' && clipNorm > 0)) {
     throw new WavaeError('INVALID_OPTION', `fit: clipNorm must be a number > 0, got ${describe(clipNorm)}`);
   }
-  const seed = checkInt('fit: seed', options.seed ?? model.seed, 0, 0xffffffff);
+  const seed = checkInt('fit: seed', orDefault(options.seed, model.seed), 0, 0xffffffff);
   const validation = options.validationData === undefined ? null : asMatrix('fit: validationData', options.validationData, model.inputDim);
   const early = options.earlyStopping;
   if (early !== undefined) {
     checkKeys('fit: earlyStopping', early, ['patience', 'minDelta', 'restoreBest']);
-    checkInt('fit: earlyStopping.patience', early.patience ?? 3, 0);
+    checkInt('fit: earlyStopping.patience', orDefault(early.patience, 3), 0);
   }
   for (const cb of ['onBatchEnd', 'onEpochEnd'] as const) {
     if (options[cb] !== undefined && typeof options[cb] !== 'function') {

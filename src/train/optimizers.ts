@@ -2,7 +2,7 @@
 // PyTorch's semantics and defaults. State (velocity, moments) lives in flat buffers of the same
 // layout as the parameters, so one kernel call updates the whole model.
 import type { Backend, Buf } from '../backend/index.js';
-import { WavaeError, checkKeys, describe } from '../errors.js';
+import { WavaeError, checkKeys, describe, orDefault } from '../errors.js';
 
 /** Optimizer settings, as in torch.optim: weightDecay is PyTorch's (L2 for SGD/Adam, decoupled for AdamW). */
 export type OptimizerConfig =
@@ -39,11 +39,11 @@ export function resolveOptimizer(config: unknown): ResolvedOptimizer {
   }
   checkKeys(`optimizer (${type})`, c, KEYS[type]);
   const num = (key: string, dflt: number, ok: (v: number) => boolean, range: string): number => {
-    const v = c[key] ?? dflt;
+    const v = orDefault(c[key], dflt);
     if (typeof v !== 'number' || !ok(v)) throw new WavaeError('INVALID_OPTION', `optimizer.${key} must be ${range}, got ${describe(v)}`);
     return v;
   };
-  const nesterov = c.nesterov ?? false;
+  const nesterov = orDefault(c.nesterov, false);
   if (typeof nesterov !== 'boolean') throw new WavaeError('INVALID_OPTION', `optimizer.nesterov must be a boolean, got ${describe(nesterov)}`);
   const r: ResolvedOptimizer = {
     type,

@@ -1,0 +1,49 @@
+// Model files on disk (Node only): saves go to a temporary file in the same folder, are fsynced,
+// then renamed into place, so a crash mid-save leaves the previous file intact. Node modules are
+// imported dynamically so that browser bundles of wavae never load them.
+import { WavaeError } from '../errors.js';
+import type { Model } from '../models/model.js';
+import type { Autoencoder } from '../models/autoencoder.js';
+import type { VAE } from '../models/vae.js';
+import { loadModel, type LoadOptions } from './load.js';
+import { saveModel, type SaveOptions } from './save.js';
+
+/** Writes bytes to path atomically: temp file in the same folder, fsync, rename. */
+export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const dir = path.dirname(path.resolve(file));
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== null) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw new WavaeError('INVALID_OPTION', `cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Saves a model to a file atomically (Node). */
+export async function saveFile(model: Model, file: string, options: SaveOptions = {}): Promise<void> {
+  await writeFileAtomic(file, saveModel(model, options));
+}
+
+/** Loads a model file (Node). */
+export async function loadFile(file: string, options: LoadOptions = {}): Promise<VAE | Autoencoder> {
+  const fs = await import('node:fs');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new WavaeError('INVALID_OPTION', code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${code ?? (err as Error).message}`);
+  }
+  return loadModel(bytes, options);
+}
