@@ -1,6 +1,6 @@
 // Inference: encode + decode (reconstruct) latency for one sample, and throughput at batch 1024,
 // for wavae wasm / js and TF.js wasm / cpu, with the 784-400-20 VAE.
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { tf, useTf, type TfBackend } from './peers.js';
 
 export interface InferenceRow {

@@ -2,7 +2,7 @@
 // 784-400-20 ReLU, Bernoulli likelihood, batch 128, Adam lr 1e-3, 10 epochs; reference test loss
 // (-ELBO, nats per sample, 10,000 test images) 126.9 after epoch 1 and 105.2-105.6 after 10.
 //   node scripts/run-ts.mjs bench/quality.ts [--recipe reference|default] [--seed N] [--epochs N] [--backend wasm|js]
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { DEFAULT_RECIPE, REFERENCE_RECIPE, type Recipe } from '../src/models/recipes.js';
 import { machineInfo, markdownTable, writeResults } from './machine.js';
 

@@ -1,7 +1,7 @@
 // npm run bench [-- --quick] [-- --only gemm|kernels|train|inference|startup]: every suite in one
 // process, one run; prints the tables and (full runs) writes bench/results/<date>-<cpu>-<cores>c.{json,md}.
 // Ratios measured side by side in this run are the headline; absolute numbers vary by machine.
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { benchGemm, squareShapes, VAE_SHAPES, type GemmRow } from './gemm.js';
 import { benchInference } from './inference.js';
 import { benchKernels } from './kernels.js';

@@ -15,7 +15,7 @@ export interface StartupRow {
 }
 
 export async function benchStartup(runs: number, log: (s: string) => void = console.log): Promise<StartupRow> {
-  const dist = path.resolve('dist/index.js');
+  const dist = path.resolve('dist/node.js');
   const script = `const t0 = performance.now(); const wv = await import(${JSON.stringify(dist)}); await wv.init();
     const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20 }); vae.decode(wv.matrix(1, 20));
     console.log(performance.now() - t0);`;

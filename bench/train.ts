@@ -1,7 +1,7 @@
 // Training throughput (samples/s) of the same VAE (784-400-20, ReLU, Bernoulli, batch 128,
 // Adam 1e-3) on wavae wasm, wavae js, TF.js wasm and TF.js cpu, on real MNIST batches, after a
 // short warm-up that is not timed.
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { tf, tfVae, useTf, type TfBackend } from './peers.js';
 
 export interface TrainRow {

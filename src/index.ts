@@ -1,4 +1,5 @@
-// wavae's public API: re-exports only.
+// wavae's public API, the same in browsers, Workers and Node: re-exports only. The Node entry
+// (node.ts) adds file access; package.json's exports map picks it under the "node" condition.
 export { init, backendName } from './backend/index.js';
 export type { InitOptions, BackendName, Act } from './backend/index.js';
 export { WavaeError } from './errors.js';
@@ -16,7 +17,6 @@ export type { OptimizerConfig } from './train/optimizers.js';
 export type { ScheduleConfig } from './train/schedules.js';
 export { loadModel as load } from './io/load.js';
 export { FORMAT_VERSION } from './io/save.js';
-export { loadFile } from './io/file.js';
 export { readMetadata } from './io/safetensors.js';
 export type { LoadOptions } from './io/load.js';
 export type { SaveOptions } from './io/save.js';
@@ -24,3 +24,5 @@ export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
 export { parseIdx } from './data/idx.js';
 export { binarize } from './data/binarize.js';
 export * as datasets from './data/datasets.js';
+export { fitInWorker } from './worker/fit-in-worker.js';
+export type { WorkerFitResult } from './worker/fit-in-worker.js';

@@ -1,6 +1,6 @@
 // Backend selection, the heap (alignment, reuse, growth) and the shared random number generator.
 import { describe, expect, it, vi } from 'vitest';
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { createBackend, getBackend } from '../src/backend/index.js';
 import { simdSupported } from '../src/backend/wasm.js';
 import { Rng } from '../src/random.js';
@@ -26,7 +26,7 @@ describe('backend selection', () => {
   });
 
   it('the kernels module imports no host functions', async () => {
-    const { kernelsWasmBytes } = await import('../src/backend/wasm.js');
+    const { kernelsWasmBytes } = await import('../src/backend/kernels-module.js');
     const mod = new WebAssembly.Module(kernelsWasmBytes());
     expect(WebAssembly.Module.imports(mod)).toEqual([]);
   });

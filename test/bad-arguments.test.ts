@@ -1,7 +1,7 @@
 // A table of bad arguments to every public entry point, each asserting the error code (and that
 // it is a WavaeError, never a TypeError, a wasm trap or a silent NaN).
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 
 interface Case {
   name: string;

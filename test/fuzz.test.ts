@@ -4,7 +4,7 @@
 // WavaeError or, for data-only damage, loads as a valid model; nothing else, no hang, and the
 // heap returns to where it was. Seeded: a failure replays with the same seed.
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { getBackend } from '../src/backend/index.js';
 import { Rng } from '../src/random.js';
 

@@ -1,7 +1,7 @@
 // Model files: safetensors as PyTorch reads it, exact round trips, exact resume from a
 // checkpoint, PyTorch state_dicts without metadata, and refusal of damaged files.
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { Rng } from '../src/random.js';
 
 const rng = new Rng(21);

@@ -2,7 +2,7 @@
 // independent float64 implementation, wasm/js parity over training, determinism, the last
 // partial batch, memory that stays flat, divergence, abort, early stopping, and bad input.
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { deriveSeed, Rng } from '../src/random.js';
 import { aeObjective, vaeObjective, type Params } from './reference.js';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 
 let server: ChildProcess;
 let base: string;

@@ -2,7 +2,7 @@
 // bench/quality.ts), the importance-weighted log-likelihood, latent paths, schedules, clipping
 // and denoising.
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as wv from '../src/index.js';
+import * as wv from '../src/node.js';
 import { learningRate } from '../src/train/schedules.js';
 
 let train: wv.Matrix;

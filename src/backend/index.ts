@@ -5,18 +5,19 @@ import { Backend } from './backend.js';
 import { JsKernels } from './js.js';
 import type { BackendName } from './kernels.js';
 import { createWasmKernels, simdSupported } from './wasm.js';
+import { kernelsModule } from './kernels-module.js';
+import { setActiveBackend } from './active.js';
 
 export { Backend } from './backend.js';
 export type { Buf } from './backend.js';
 export type { Act, BackendName } from './kernels.js';
+export { backendName, getBackend } from './active.js';
 
 /** Options of init(). */
 export interface InitOptions {
   /** Force a backend; default: 'wasm' where SIMD WebAssembly validates, else 'js'. */
   backend?: BackendName;
 }
-
-let active: Backend | null = null;
 
 /** Creates a backend of the given kind (independent heap); 'wasm' fails where SIMD is missing. */
 export async function createBackend(name: BackendName): Promise<Backend> {
@@ -28,7 +29,7 @@ export async function createBackend(name: BackendName): Promise<Backend> {
     throw new WavaeError('BACKEND_UNAVAILABLE', "backend 'wasm' needs SIMD WebAssembly, which this engine does not validate; use 'js'");
   }
   try {
-    return new Backend(await createWasmKernels());
+    return new Backend(await createWasmKernels(await kernelsModule()));
   } catch (err) {
     throw new WavaeError('BACKEND_UNAVAILABLE', `backend 'wasm' failed to start: ${(err as Error).message}`);
   }
@@ -41,17 +42,7 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
   }
   checkKeys('init', options, ['backend']);
   const name = options.backend ?? (simdSupported() ? 'wasm' : 'js');
-  active = await createBackend(name);
-  return active.name;
-}
-
-/** The active backend's name; throws NOT_INITIALIZED before init(). */
-export function backendName(): BackendName {
-  return getBackend().name;
-}
-
-/** The active backend; throws NOT_INITIALIZED before init(). */
-export function getBackend(): Backend {
-  if (!active) throw new WavaeError('NOT_INITIALIZED', 'wavae is not initialized: await init() first');
-  return active;
+  const be = await createBackend(name);
+  setActiveBackend(be);
+  return be.name;
 }

@@ -1,8 +1,7 @@
-// The WebAssembly backend: instantiates the SIMD kernels (assembly/, embedded in the bundle by
-// the build) and forwards each op with offsets converted from floats to bytes. Owns the wasm
+// The WebAssembly backend: instantiates the SIMD kernels (assembly/, compiled by
+// kernels-module.ts) and forwards each op with offsets converted from floats to bytes. Owns the wasm
 // memory; f32 is replaced after every growth so that no caller keeps a detached view.
 import type { BackendName, Kernels } from './kernels.js';
-import { KERNELS_WASM_BASE64 } from './generated/kernels_wasm.js';
 
 /** The raw exports of build/kernels.wasm: byte offsets, dimensions, numbers. */
 interface WasmExports {
@@ -29,19 +28,11 @@ export function simdSupported(): boolean {
   }
 }
 
-/** The kernel module's bytes, decoded from the generated base64 module. */
-export function kernelsWasmBytes(): Uint8Array<ArrayBuffer> {
-  const text = atob(KERNELS_WASM_BASE64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
 const PAGE = 65536;
 
-/** Instantiates the SIMD kernels; rejects if the engine cannot compile them. */
-export async function createWasmKernels(): Promise<Kernels> {
-  const { instance } = await WebAssembly.instantiate(kernelsWasmBytes(), {});
+/** Instantiates the SIMD kernels from a compiled module (see kernels-module.ts). */
+export async function createWasmKernels(module: WebAssembly.Module): Promise<Kernels> {
+  const instance = await WebAssembly.instantiate(module, {});
   return new WasmKernels(instance.exports as unknown as WasmExports);
 }
 

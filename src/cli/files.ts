@@ -5,7 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { WavaeError } from '../errors.js';
 import { parseIdx } from '../data/idx.js';
-import { mnist } from '../data/mnist.js';
+import { mnist } from '../data/mnist-node.js';
 import { parseCsv, parseJsonRows, parseNpy, type Table } from '../data/tabular.js';
 import { matrix } from '../matrix.js';
 

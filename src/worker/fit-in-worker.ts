@@ -1,0 +1,106 @@
+// fitInWorker(): trains a copy of a model in a Web Worker (browsers) or a worker_thread (Node)
+// so that the calling thread stays responsive. Progress streams back to the callbacks, an
+// AbortSignal stops training cleanly, and the trained model comes back as a new model built from
+// the transferred model file. A worker that fails or dies rejects the promise with a WavaeError.
+import { kernelsModule } from '../backend/kernels-module.js';
+import { WavaeError, checkKeys, describe } from '../errors.js';
+import { loadModel } from '../io/load.js';
+import { saveModel } from '../io/save.js';
+import { asMatrix, type Matrix } from '../matrix.js';
+import type { Autoencoder } from '../models/autoencoder.js';
+import { Model } from '../models/model.js';
+import type { VAE } from '../models/vae.js';
+import type { FitOptions, History } from '../train/fit.js';
+import { WORKER_SOURCE } from './generated/worker_source.js';
+import type { FromWorker, PortableFitOptions, ToWorker } from './protocol.js';
+
+/** A started worker, whatever the platform. */
+export interface WorkerHandle {
+  postMessage(message: ToWorker, transfer?: Transferable[]): void;
+  /** Called with every message, and once with an Error if the worker fails or exits early. */
+  listen(onMessage: (message: FromWorker) => void, onFailure: (error: Error) => void): void;
+  terminate(): void;
+}
+
+/** Starts a training worker running `source` (the bundled worker script). */
+export type WorkerFactory = (source: string) => WorkerHandle;
+
+/** The result of fitInWorker: the trained model (a new instance) and the history. */
+export interface WorkerFitResult<M extends VAE | Autoencoder> {
+  model: M;
+  history: History;
+}
+
+const KEYS = ['epochs', 'batchSize', 'optimizer', 'schedule', 'clipNorm', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'earlyStopping', 'signal'];
+
+/** Web Workers from a Blob URL: no file serving, no bundler configuration. */
+export function browserWorkerFactory(source: string): WorkerHandle {
+  if (typeof Worker === 'undefined' || typeof Blob === 'undefined') {
+    throw new WavaeError('BACKEND_UNAVAILABLE', 'fitInWorker: this environment has no Web Workers');
+  }
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const worker = new Worker(url);
+  return {
+    postMessage: (message, transfer = []) => worker.postMessage(message, transfer),
+    listen: (onMessage, onFailure) => {
+      worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(event.data);
+      worker.onerror = (event: ErrorEvent) => {
+        event.preventDefault();
+        onFailure(new Error(event.message || 'the worker script failed'));
+      };
+    },
+    terminate: () => {
+      worker.terminate();
+      URL.revokeObjectURL(url);
+    },
+  };
+}
+
+/** fitInWorker on a given worker factory (the entries pass the platform's). */
+export async function fitInWorkerWith<M extends VAE | Autoencoder>(factory: WorkerFactory, model: M, x: Matrix | Float32Array,
+  options: FitOptions = {}): Promise<WorkerFitResult<M>> {
+  if (!(model instanceof Model)) throw new WavaeError('INVALID_OPTION', `fitInWorker: model must be a VAE or an Autoencoder, got ${describe(model)}`);
+  if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', `fitInWorker: options must be an object, got ${describe(options)}`);
+  checkKeys('fitInWorker', options, KEYS);
+  const data = asMatrix('fitInWorker: x', x, model.inputDim);
+  const validation = options.validationData === undefined ? null : asMatrix('fitInWorker: validationData', options.validationData, model.inputDim);
+  const { onBatchEnd, onEpochEnd, signal, validationData: _v, ...fit } = options;
+  const portable: PortableFitOptions = fit;
+  const modelBytes = saveModel(model, { optimizer: true });
+  const module = model.be.name === 'wasm' ? await kernelsModule() : null;
+  const xCopy = data.data.slice();
+  const valCopy = validation ? validation.data.slice() : null;
+  const worker = factory(WORKER_SOURCE);
+  return new Promise<WorkerFitResult<M>>((resolve, reject) => {
+    let settled = false;
+    const onAbort = (): void => worker.postMessage({ type: 'abort' });
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      worker.terminate();
+      fn();
+    };
+    worker.listen((m) => {
+      try {
+        if (m.type === 'batch') onBatchEnd?.(m.batch, m.logs);
+        else if (m.type === 'epoch') onEpochEnd?.(m.epoch, m.logs);
+        else if (m.type === 'done') settle(() => resolve({ model: loadModel(m.bytes) as M, history: m.history }));
+        else if (m.type === 'error') settle(() => reject(new WavaeError(m.code, m.message)));
+      } catch (err) {
+        settle(() => reject(err));
+      }
+    }, (error) => settle(() => reject(new WavaeError('WORKER_FAILED', `fitInWorker: the training worker died: ${error.message}`))));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort);
+    const transfer: Transferable[] = [modelBytes.buffer, xCopy.buffer];
+    if (valCopy) transfer.push(valCopy.buffer);
+    worker.postMessage({ type: 'start', module, modelBytes, x: xCopy, validation: valCopy, cols: model.inputDim, fit: portable,
+      batchEvents: onBatchEnd !== undefined }, transfer);
+  });
+}
+
+/** Trains a copy of model in a Web Worker; see fitInWorkerWith. */
+export function fitInWorker<M extends VAE | Autoencoder>(model: M, x: Matrix | Float32Array, options: FitOptions = {}): Promise<WorkerFitResult<M>> {
+  return fitInWorkerWith(browserWorkerFactory, model, x, options);
+}

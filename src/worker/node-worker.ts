@@ -1,0 +1,32 @@
+// Training workers on Node's worker_threads: the bundled worker script is evaluated in a
+// thread whose globalThis.postMessage / onmessage are wired to the parent port.
+import { Worker } from 'node:worker_threads';
+import type { WorkerHandle } from './fit-in-worker.js';
+
+const PRELUDE = `const { parentPort } = require('node:worker_threads');
+globalThis.postMessage = (message, transfer) => parentPort.postMessage(message, transfer);
+parentPort.on('message', (data) => globalThis.onmessage && globalThis.onmessage({ data }));
+`;
+
+/** Starts the worker script in a worker_thread. */
+export function nodeWorkerFactory(source: string): WorkerHandle {
+  const worker = new Worker(PRELUDE + source, { eval: true });
+  let done = false;
+  return {
+    postMessage: (message, transfer = []) => worker.postMessage(message, transfer as never),
+    listen: (onMessage, onFailure) => {
+      worker.on('message', (m) => {
+        if (m.type === 'done' || m.type === 'error') done = true;
+        onMessage(m);
+      });
+      worker.on('error', (err) => onFailure(err));
+      worker.on('exit', (code) => {
+        if (!done) onFailure(new Error(`the worker exited (code ${code}) before finishing`));
+      });
+    },
+    terminate: () => {
+      done = true;
+      void worker.terminate();
+    },
+  };
+}
