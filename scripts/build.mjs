@@ -71,5 +71,15 @@ fs.writeFileSync(path.join(workerDir, 'worker_source.ts'),
 
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 run(bin('tsc'), ['-p', 'tsconfig.json']);
+
+// The browser bundle: the platform-neutral entry, ESM, minified, kernels and worker included.
+const browser = await esbuild.build({
+  entryPoints: [path.join(root, 'src', 'index.ts')], outfile: path.join(root, 'dist', 'browser', 'wavae.min.js'),
+  bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'warning', metafile: true,
+});
+const browserBytes = fs.readFileSync(path.join(root, 'dist', 'browser', 'wavae.min.js'));
+const zlib = await import('node:zlib');
+const gz = zlib.gzipSync(browserBytes, { level: 9 }).length;
+void browser;
 fs.writeFileSync(stamp, new Date().toISOString() + '\n');
-console.log(`wavae: built kernels.wasm (${wasm.length} bytes), the worker (${workerSource.length} bytes) and dist/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`wavae: built kernels.wasm (${wasm.length} bytes), the worker (${workerSource.length} bytes), dist/ and dist/browser/wavae.min.js (${(browserBytes.length / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzipped) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -1,0 +1,153 @@
+// The demo page and the published package in real Chromium (Debian's chromium, driven by
+// playwright-core; no browser download): the wasm backend, training in a Web Worker bitwise
+// equal to Node, the latent explorer, loading a model file, no console errors; and a user's
+// esbuild bundle of the packed package. A screenshot of the demo goes to test-output/.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as wv from '../src/node.js';
+// @ts-expect-error: a plain .mjs script without types
+import { buildDemo, serveDemo } from '../scripts/web.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let browser: Browser;
+let server: Server;
+let base: string;
+const consoleErrors: string[] = [];
+
+/** FNV-1a over the bytes of every parameter tensor, in name order: equal hashes, equal bits. */
+function hashParams(params: Record<string, Float32Array | number[]>): string {
+  let h = 0x811c9dc5;
+  for (const name of Object.keys(params).sort()) {
+    const bytes = new Uint8Array(Float32Array.from(params[name]).buffer);
+    for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  }
+  return h.toString(16);
+}
+
+async function openDemo(query = ''): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  await page.goto(`${base}/?mnist=/mnist${query}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+  return page;
+}
+
+beforeAll(async () => {
+  await buildDemo();
+  server = await serveDemo(0);
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+describe('the demo page in Chromium', () => {
+  it('runs the wasm backend, trains in a Web Worker bitwise equal to Node, and stays error-free', async () => {
+    const page = await openDemo();
+    expect(await page.evaluate(() => (window as any).wv.backendName())).toBe('wasm');
+    const run = async (lib: any, isBrowser: boolean): Promise<{ hash: string; samplesPerSec: number }> => {
+      void isBrowser;
+      const rng = new lib.Rng(11);
+      const x = new Float32Array(512 * 784);
+      for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
+      const vae = new lib.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 5 });
+      const { model, history } = await lib.fitInWorker(vae, x, { epochs: 3, batchSize: 128 });
+      const params = model.parameters();
+      const out: Record<string, number[]> = {};
+      for (const k of Object.keys(params)) out[k] = Array.from(params[k]);
+      return { hash: JSON.stringify(out), samplesPerSec: history.samplesPerSec[history.samplesPerSec.length - 1] };
+    };
+    const inBrowser = await page.evaluate(`(${run.toString()})(window.wv, true)`) as { hash: string; samplesPerSec: number };
+    await wv.init();
+    const inNode = await run(wv, false);
+    const [b, n] = [hashParams(JSON.parse(inBrowser.hash)), hashParams(JSON.parse(inNode.hash))];
+    expect(b).toBe(n);
+    console.log(`in-browser Worker training: ${inBrowser.samplesPerSec.toFixed(0)} samples/s; Node worker_thread: ${inNode.samplesPerSec.toFixed(0)} samples/s (784-400-20, batch 128)`);
+    await page.close();
+    expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
+  }, 120_000);
+
+  it('trains from the page controls, explores the latent plane, loads a model file, and saves a screenshot', async () => {
+    // a model file as `wavae train` writes it: 2-D latent so the explorer has something to show
+    await wv.init();
+    const mnist = await wv.datasets.mnist();
+    const vae = new wv.VAE({ inputDim: 784, hiddenDims: [128], latentDim: 2, seed: 2 });
+    await vae.fit(wv.matrix(3000, 784, mnist.train.images.data.subarray(0, 3000 * 784)), { epochs: 3, batchSize: 64 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wavae-web-'));
+    const file = path.join(dir, 'model.safetensors');
+    await wv.saveFile(vae, file);
+    vae.dispose();
+
+    const page = await openDemo();
+    await page.fill('#epochs', '1');
+    await page.fill('#limit', '1000');
+    await page.click('#train');
+    await page.waitForFunction(() => /done: 1 epochs/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 60_000 });
+    expect(await page.isVisible('#save')).toBe(true);
+
+    await page.setInputFiles('#load', file);
+    await page.waitForFunction(() => /loaded model.safetensors: vae, latent 2/.test(document.getElementById('status')?.textContent ?? ''));
+    const plane = await page.$('#plane');
+    const box = (await plane?.boundingBox()) as { x: number; y: number; width: number; height: number };
+    const decoded = async (): Promise<string> => page.evaluate(() => (document.getElementById('decoded') as HTMLCanvasElement).toDataURL());
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.3);
+    const first = await decoded();
+    const z1 = await page.evaluate(() => document.getElementById('decoded')?.dataset.z);
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.7);
+    const second = await decoded();
+    expect(await page.evaluate(() => document.getElementById('decoded')?.dataset.z)).not.toBe(z1);
+    expect(second).not.toBe(first); // another point of the plane, another digit
+    fs.mkdirSync('test-output', { recursive: true });
+    await page.screenshot({ path: 'test-output/demo.png', fullPage: true });
+    await page.close();
+    expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
+  }, 120_000);
+});
+
+describe('the packed package in a user bundle', () => {
+  it('npm pack, install, bundle `import * as wv from "wavae"` with esbuild, run it in Chromium', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wavae-consumer-'));
+    const tgz = execFileSync('npm', ['pack', '--pack-destination', dir, '--ignore-scripts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop() as string;
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev', path.join(dir, tgz)], { cwd: dir, stdio: 'pipe' });
+    fs.writeFileSync(path.join(dir, 'app.js'), `
+      import * as wv from 'wavae';
+      const backend = await wv.init();
+      const vae = new wv.VAE({ inputDim: 16, hiddenDims: [8], latentDim: 2, seed: 1 });
+      const x = new Float32Array(64 * 16).map((_, i) => (i % 7) / 7);
+      const { model, history } = await wv.fitInWorker(vae, x, { epochs: 2, batchSize: 16 });
+      const y = model.decode(wv.matrix(1, 2, [0, 0]));
+      document.title = JSON.stringify({ backend, epochs: history.epoch.length, finite: y.data.every(Number.isFinite), kind: wv.load(model.save()).kind });
+    `);
+    await esbuild.build({ entryPoints: [path.join(dir, 'app.js')], outfile: path.join(dir, 'www', 'app.js'), bundle: true, format: 'esm', platform: 'browser', minify: true, logLevel: 'error' });
+    fs.writeFileSync(path.join(dir, 'www', 'index.html'), '<!doctype html><link rel="icon" href="data:,"><script type="module" src="app.js"></script>');
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+    // serve the folder with the demo server's static handler: copy into its root under a subpath
+    const served = path.resolve('build', 'web', 'consumer');
+    fs.rmSync(served, { recursive: true, force: true });
+    fs.cpSync(path.join(dir, 'www'), served, { recursive: true });
+    await page.goto(`${base}/consumer/index.html`);
+    await page.waitForFunction(() => document.title.startsWith('{'), null, { timeout: 60_000 });
+    expect(JSON.parse(await page.title())).toEqual({ backend: 'wasm', epochs: 2, finite: true, kind: 'vae' });
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  }, 180_000);
+});
