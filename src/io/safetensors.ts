@@ -13,7 +13,7 @@ export interface Tensor {
 const MAX_HEADER = 100 * 2 ** 20;
 
 /** Encodes tensors (in the given order) and string metadata as safetensors bytes. */
-export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {

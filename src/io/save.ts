@@ -17,7 +17,7 @@ export interface SaveOptions {
 }
 
 /** Serializes a model to safetensors bytes. */
-export function saveModel(model: Model, options: SaveOptions = {}): Uint8Array {
+export function saveModel(model: Model, options: SaveOptions = {}): Uint8Array<ArrayBuffer> {
   const tensors: Record<string, Tensor> = {};
   const values = model.parameters();
   for (const t of model.layout.tensors) tensors[t.name] = { shape: [...t.shape], data: values[t.name] };

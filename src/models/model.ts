@@ -256,7 +256,7 @@ export abstract class Model {
   }
 
   /** The model as safetensors bytes (PyTorch names and layouts); see SaveOptions. */
-  save(options: SaveOptions = {}): Uint8Array {
+  save(options: SaveOptions = {}): Uint8Array<ArrayBuffer> {
     this.checkLive();
     return saveModel(this, options);
   }
