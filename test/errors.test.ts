@@ -1,21 +1,8 @@
 // Bad input at the backend boundary gets a WavaeError naming the argument, before any kernel
 // runs: never a wasm trap, never silent garbage.
 import { describe, expect, it } from 'vitest';
-import { WavaeError } from '../src/errors.js';
 import type { Backend, Buf } from '../src/backend/index.js';
-import { backends } from './helpers.js';
-
-function expectError(fn: () => unknown, code: string, mention: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, 'expected a WavaeError').toBeInstanceOf(WavaeError);
-  expect((caught as WavaeError).code).toBe(code);
-  expect((caught as WavaeError).message).toMatch(mention);
-}
+import { backends, expectError } from './helpers.js';
 
 for (const name of ['wasm', 'js'] as const) {
   describe(`bad input on ${name} gets a clear WavaeError`, () => {

@@ -1,5 +1,7 @@
 // Test helpers: both backends side by side, seeded data, derived tolerances.
 import { createBackend, type Backend, type Buf } from '../src/backend/index.js';
+import { expect } from 'vitest';
+import { WavaeError } from '../src/errors.js';
 import { Rng } from '../src/random.js';
 
 /** Unit roundoff of float32. */
@@ -51,4 +53,17 @@ export function firstMismatch(got: ArrayLike<number>, want: ArrayLike<number>, t
   }
   void worstAt;
   return null;
+}
+
+/** Asserts that fn throws a WavaeError with this code and a message matching `mention`. */
+export function expectError(fn: () => unknown, code: string, mention: RegExp): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, 'expected a WavaeError').toBeInstanceOf(WavaeError);
+  expect((caught as WavaeError).code, (caught as Error).message).toBe(code);
+  expect((caught as WavaeError).message).toMatch(mention);
 }

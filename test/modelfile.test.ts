@@ -3,23 +3,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as wv from '../src/node.js';
 import { Rng } from '../src/random.js';
+import { expectError } from './helpers.js';
 
 const rng = new Rng(21);
 const x = Float32Array.from({ length: 40 * 12 }, () => rng.uniform());
 
 function bitwiseEqual(a: Float32Array, b: Float32Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
-
-function expectCode(fn: () => unknown, code: string, message: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(wv.WavaeError);
-  expect(caught).toMatchObject({ code, message: expect.stringMatching(message) });
 }
 
 /** The header as the reference reader sees it: u64 little-endian length, then JSON. */
@@ -114,11 +104,11 @@ describe('model files', () => {
   it('refuses damaged files with an error that names what is wrong, never a crash', () => {
     const vae = new wv.VAE({ inputDim: 6, hiddenDims: [4], latentDim: 2 });
     const good = vae.save();
-    expectCode(() => wv.load(good.subarray(0, 5)), 'CORRUPT_FILE', /too short/);
-    expectCode(() => wv.load(good.subarray(0, good.length - 4)), 'CORRUPT_FILE', /truncated/);
+    expectError(() => wv.load(good.subarray(0, 5)), 'CORRUPT_FILE', /too short/);
+    expectError(() => wv.load(good.subarray(0, good.length - 4)), 'CORRUPT_FILE', /truncated/);
     const bigHeader = good.slice();
     new DataView(bigHeader.buffer).setBigUint64(0, 1n << 40n, true);
-    expectCode(() => wv.load(bigHeader), 'CORRUPT_FILE', /header length/);
+    expectError(() => wv.load(bigHeader), 'CORRUPT_FILE', /header length/);
     const edit = (fn: (h: Record<string, any>) => void): Uint8Array => {
       const h = header(good) as Record<string, any>;
       fn(h);
@@ -131,17 +121,17 @@ describe('model files', () => {
       out.set(data, 8 + json.length);
       return out;
     };
-    expectCode(() => wv.load(edit((h) => { h['mean.weight'].dtype = 'F16'; })), 'CORRUPT_FILE', /'mean.weight' has dtype "F16"/);
-    expectCode(() => wv.load(edit((h) => { h['mean.weight'].shape = [4, 2]; })), 'CORRUPT_FILE', /'mean.weight' has shape \[4, 2\], the architecture needs \[2, 4\]/);
-    expectCode(() => wv.load(edit((h) => { delete h['logvar.bias']; })), 'CORRUPT_FILE', /no tensor 'logvar.bias'/);
-    expectCode(() => wv.load(edit((h) => { h.__metadata__.format_version = '99'; })), 'UNSUPPORTED_VERSION', /version 99 is newer/);
-    expectCode(() => wv.load(edit((h) => { h.__metadata__.config = '{'; })), 'CORRUPT_FILE', /config/);
-    expectCode(() => wv.load(edit((h) => { h['mean.bias'].data_offsets = [0, 8]; })), 'CORRUPT_FILE', /overlap/);
+    expectError(() => wv.load(edit((h) => { h['mean.weight'].dtype = 'F16'; })), 'CORRUPT_FILE', /'mean.weight' has dtype "F16"/);
+    expectError(() => wv.load(edit((h) => { h['mean.weight'].shape = [4, 2]; })), 'CORRUPT_FILE', /'mean.weight' has shape \[4, 2\], the architecture needs \[2, 4\]/);
+    expectError(() => wv.load(edit((h) => { delete h['logvar.bias']; })), 'CORRUPT_FILE', /no tensor 'logvar.bias'/);
+    expectError(() => wv.load(edit((h) => { h.__metadata__.format_version = '99'; })), 'UNSUPPORTED_VERSION', /version 99 is newer/);
+    expectError(() => wv.load(edit((h) => { h.__metadata__.config = '{'; })), 'CORRUPT_FILE', /config/);
+    expectError(() => wv.load(edit((h) => { h['mean.bias'].data_offsets = [0, 8]; })), 'CORRUPT_FILE', /overlap/);
     const nan = good.slice();
     const headerLen = Number(new DataView(good.buffer).getBigUint64(0, true));
     new DataView(nan.buffer).setFloat32(8 + headerLen, NaN, true);
-    expectCode(() => wv.load(nan), 'CORRUPT_FILE', /is NaN/);
-    expectCode(() => wv.load('model.safetensors' as never), 'INVALID_OPTION', /Uint8Array/);
+    expectError(() => wv.load(nan), 'CORRUPT_FILE', /is NaN/);
+    expectError(() => wv.load('model.safetensors' as never), 'INVALID_OPTION', /Uint8Array/);
     vae.dispose();
   });
 
