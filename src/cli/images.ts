@@ -65,7 +65,27 @@ export function scatterPng(points: Float32Array, labels: ArrayLike<number> | nul
       }
     }
   }
+  if (labels) drawLegend(data, size);
   return encode({ width: size, height: size, data, channels: 3, depth: 8 });
+}
+
+// Digits 0-9 in a 3x5 bitmap font (rows top to bottom, 3 bits each), for the scatter legend.
+const DIGITS = ['111101101101111', '010110010010111', '111001111100111', '111001111001111', '101101111001001',
+  '111100111001111', '111100111101111', '111001001001001', '111101111101111', '111101111001111'];
+
+/** A legend in the top-left corner: a swatch of each label's colour and the digit, 2x scale. */
+function drawLegend(data: Uint8Array, size: number): void {
+  const put = (x: number, y: number, color: number[]): void => data.set(color, (y * size + x) * 3);
+  for (let d = 0; d < 10; d++) {
+    const top = 6 + d * 14;
+    for (let y = 0; y < 10; y++) for (let x = 0; x < 10; x++) put(6 + x, top + y, PALETTE[d]);
+    for (let r = 0; r < 5; r++) {
+      for (let c = 0; c < 3; c++) {
+        if (DIGITS[d][r * 3 + c] !== '1') continue;
+        for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) put(20 + c * 2 + dx, top + r * 2 + dy, [40, 40, 40]);
+      }
+    }
+  }
 }
 
 /** The loss curves (one value per epoch) as an SVG line chart with axes and a legend. */
