@@ -23,7 +23,7 @@
 // Rows or columns past the edge are packed as zeros, so the microkernel always computes a full
 // tile; partial tiles are stored through a scratch tile. k is split into equal blocks of at most
 // KC; beta applies to the first block, the epilogue (bias, activation) to the last.
-// The workspace (MC * KC + KC * NC floats) is planned by the TypeScript backend at start-up.
+// The workspace (MC * KC + KC * NC + 80 floats) is planned by the TypeScript backend at start-up.
 import { act_v } from './activations';
 
 // @ts-ignore: decorator
@@ -39,17 +39,19 @@ import { act_v } from './activations';
 
 let wsA: usize = 0; // packed A block, MC * KC floats
 let wsB: usize = 0; // packed B block, KC * NC floats
-const TILE: usize = memory.data(320, 16); // partial tiles: acc 4x8 | C 4x8 | bias 8
+let TILE: usize = 0; // partial tiles: acc 4x8 | C 4x8 | bias 8 (80 floats)
+// The workspace belongs to one instance: with shared memory every thread sets its own.
 
 /** Number of floats of workspace gemm_f32 needs (set with gemm_set_workspace). */
 export function gemm_workspace_floats(): i32 {
-  return MC * KC + KC * NC;
+  return MC * KC + KC * NC + 80;
 }
 
 /** Sets the gemm workspace: ptr is a 16-byte aligned byte offset of gemm_workspace_floats() floats. */
 export function gemm_set_workspace(ptr: usize): void {
   wsA = ptr;
   wsB = ptr + <usize>(MC * KC * 4);
+  TILE = wsB + <usize>(KC * NC * 4);
 }
 
 // Stores the transpose of the 4x4 block with rows r0..r3 as 4 vectors at dst, dst + stride, ...

@@ -2,7 +2,8 @@
 // input gradient dY W, weight gradient dY^T X) and at square sizes, wasm against js, measured
 // side by side in one process with tinybench (median of the samples).
 import { Bench } from 'tinybench';
-import { createBackend, type Backend, type Buf } from '../src/backend/index.js';
+import { createBackend, getBackend, init, type Backend, type Buf } from '../src/backend/index.js';
+import '../src/node.js'; // registers the kernel threads
 import { Rng } from '../src/random.js';
 import { tfMatMul, useTf, type TfBackend } from './peers.js';
 
@@ -53,11 +54,16 @@ function setup(be: Backend, s: Shape): { run: () => void; free: () => void } {
 }
 
 /** Runs every shape on every backend; time is the tinybench budget per task in ms. */
-export async function benchGemm(shapes: Shape[], backends: ('wasm' | 'js' | TfBackend)[], time: number,
+export async function benchGemm(shapes: Shape[], backends: ('wasm' | 'wasm-2t' | 'js' | TfBackend)[], time: number,
   log: (line: string) => void = console.log): Promise<GemmRow[]> {
   const rows: GemmRow[] = [];
   for (const name of backends) {
-    const be = name === 'wasm' || name === 'js' ? await createBackend(name) : null;
+    let be: Backend | null = null;
+    if (name === 'wasm' || name === 'js') be = await createBackend(name);
+    if (name === 'wasm-2t') {
+      await init({ threads: 2 });
+      be = getBackend();
+    }
     if (!be) await useTf(name as TfBackend);
     for (const s of shapes) {
       // scalar JavaScript at 1024^3 takes seconds per call: cap its sizes (absent from the table)

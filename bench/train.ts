@@ -19,8 +19,8 @@ export async function benchTraining(images: wv.Matrix, opts: { seconds: number; 
   const rows: TrainRow[] = [];
   const B = 128;
   const budget = opts.seconds * 1000;
-  for (const backend of ['wasm', 'js'] as const) {
-    await wv.init({ backend });
+  for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['js', 1]] as const) {
+    await wv.init({ backend, threads });
     const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 1 });
     const warm = wv.matrix(B * 3, 784, images.data.subarray(0, B * 3 * 784));
     await vae.fit(warm, { epochs: 1, batchSize: B, shuffle: false }); // warm-up: compile, plan
@@ -34,8 +34,9 @@ export async function benchTraining(images: wv.Matrix, opts: { seconds: number; 
     const t1 = performance.now();
     await vae.fit(x, { epochs: 1, batchSize: B, shuffle: false });
     const ms = (performance.now() - t1) / steps;
-    rows.push({ library: 'wavae', backend, detail: `wavae ${backend}`, steps, msPerStep: ms, samplesPerSec: (B / ms) * 1000 });
-    log(`train wavae ${backend.padEnd(4)} ${((B / ms) * 1000).toFixed(0).padStart(6)} samples/s  (${ms.toFixed(2)} ms per batch of ${B}, ${steps} steps)`);
+    const name = threads > 1 ? `${backend}-${threads}t` : backend;
+    rows.push({ library: 'wavae', backend: name, detail: `wavae ${backend}${threads > 1 ? `, ${threads} threads (GEMM)` : ''}`, steps, msPerStep: ms, samplesPerSec: (B / ms) * 1000 });
+    log(`train wavae ${name.padEnd(7)} ${((B / ms) * 1000).toFixed(0).padStart(6)} samples/s  (${ms.toFixed(2)} ms per batch of ${B}, ${steps} steps)`);
     vae.dispose();
   }
   for (const backend of ['tfjs-wasm', 'tfjs-cpu'] as TfBackend[]) {

@@ -19,7 +19,7 @@ describe('backend selection', () => {
   });
 
   it('unknown options and backends are errors', async () => {
-    await expect(wv.init({ threads: 2 } as never)).rejects.toMatchObject({ code: 'UNKNOWN_OPTION', message: expect.stringMatching(/unknown option 'threads'; options are: backend/) });
+    await expect(wv.init({ workers: 2 } as never)).rejects.toMatchObject({ code: 'UNKNOWN_OPTION', message: expect.stringMatching(/unknown option 'workers'; options are: backend, threads/) });
     await expect(wv.init({ backnd: 'js' } as never)).rejects.toMatchObject({ code: 'UNKNOWN_OPTION', message: expect.stringMatching(/did you mean 'backend'\?/) });
     await expect(wv.init({ backend: 'webgpu' } as never)).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/'wasm' or 'js', got "webgpu"/) });
     await expect(wv.init(null as never)).rejects.toBeInstanceOf(wv.WavaeError);

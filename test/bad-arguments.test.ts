@@ -148,7 +148,8 @@ describe('bad arguments to every public entry point', () => {
   });
 
   it('init: unknown options, unknown backends, wrong types', async () => {
-    await expect(wv.init({ threads: 2 } as never)).rejects.toMatchObject({ code: 'UNKNOWN_OPTION' });
+    await expect(wv.init({ workers: 2 } as never)).rejects.toMatchObject({ code: 'UNKNOWN_OPTION' });
+    await expect(wv.init({ threads: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     await expect(wv.init({ backend: 'gpu' } as never)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     await expect(wv.init('wasm' as never)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     await expect(wv.init(null as never)).rejects.toMatchObject({ code: 'INVALID_OPTION' });

@@ -4,10 +4,18 @@ import type { Backend } from './backend.js';
 import type { BackendName } from './kernels.js';
 
 let active: Backend | null = null;
+let threads = 1;
 
-/** Makes be the active backend. */
-export function setActiveBackend(be: Backend): void {
+/** Makes be the active backend (running its kernels on `threadsUsed` threads). */
+export function setActiveBackend(be: Backend, threadsUsed = 1): void {
   active = be;
+  threads = threadsUsed;
+}
+
+/** Threads the active backend's kernels run on. */
+export function threadCount(): number {
+  getBackend();
+  return threads;
 }
 
 /** The active backend's name; throws NOT_INITIALIZED before init(). */

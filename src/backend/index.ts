@@ -3,7 +3,7 @@
 import { WavaeError, checkKeys, describe } from '../errors.js';
 import { Backend } from './backend.js';
 import { JsKernels } from './js.js';
-import type { BackendName } from './kernels.js';
+import type { BackendName, Kernels } from './kernels.js';
 import { createWasmKernels, simdSupported } from './wasm.js';
 import { kernelsModule } from './kernels-module.js';
 import { setActiveBackend } from './active.js';
@@ -11,12 +11,24 @@ import { setActiveBackend } from './active.js';
 export { Backend } from './backend.js';
 export type { Buf } from './backend.js';
 export type { Act, BackendName } from './kernels.js';
-export { backendName, getBackend } from './active.js';
+export { backendName, getBackend, threadCount } from './active.js';
 
 /** Options of init(). */
 export interface InitOptions {
   /** Force a backend; default: 'wasm' where SIMD WebAssembly validates, else 'js'. */
   backend?: BackendName;
+  /** Kernel threads for the wasm backend (Node); 1 runs everything on the calling thread. */
+  threads?: number;
+}
+
+/** Creates threaded wasm kernels; registered by the Node entry (worker_threads). */
+type ThreadedFactory = (threads: number) => Promise<{ kernels: Kernels; close: () => void }>;
+let threadedFactory: ThreadedFactory | null = null;
+let closeActive: (() => void) | null = null;
+
+/** Lets init({ threads }) use threads (the Node entry calls this). */
+export function registerThreads(factory: ThreadedFactory): void {
+  threadedFactory = factory;
 }
 
 /** Creates a backend of the given kind (independent heap); 'wasm' fails where SIMD is missing. */
@@ -40,9 +52,29 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
   if (typeof options !== 'object' || options === null) {
     throw new WavaeError('INVALID_OPTION', `init: options must be an object, got ${describe(options)}`);
   }
-  checkKeys('init', options, ['backend']);
+  checkKeys('init', options, ['backend', 'threads']);
   const name = options.backend ?? (simdSupported() ? 'wasm' : 'js');
-  const be = await createBackend(name);
-  setActiveBackend(be);
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new WavaeError('INVALID_OPTION', `init: threads must be an integer in [1, 64], got ${describe(threads)}`);
+  }
+  let be: Backend;
+  let close: (() => void) | null = null;
+  if (threads > 1) {
+    if (name !== 'wasm') throw new WavaeError('INVALID_OPTION', `init: threads need the wasm backend, got backend '${name}'`);
+    if (!threadedFactory || typeof SharedArrayBuffer === 'undefined') {
+      throw new WavaeError('BACKEND_UNAVAILABLE', 'init: threads are available in Node (the wasm backend on worker_threads); ' +
+        'this environment runs wavae on one thread');
+    }
+    if (!simdSupported()) throw new WavaeError('BACKEND_UNAVAILABLE', "backend 'wasm' needs SIMD WebAssembly, which this engine does not validate; use 'js'");
+    const threaded = await threadedFactory(threads);
+    be = new Backend(threaded.kernels);
+    close = threaded.close;
+  } else {
+    be = await createBackend(name);
+  }
+  closeActive?.();
+  closeActive = close;
+  setActiveBackend(be, threads);
   return be.name;
 }

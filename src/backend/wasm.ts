@@ -36,19 +36,34 @@ export async function createWasmKernels(module: WebAssembly.Module): Promise<Ker
   return new WasmKernels(instance.exports as unknown as WasmExports);
 }
 
-class WasmKernels implements Kernels {
+/** Splits a gemm across threads (gemm-pool-node.ts); arguments as the export takes them. */
+export interface GemmRunner {
+  gemm(args: Float64Array): void;
+}
+
+/** The kernels over one wasm instance; with shared memory, extra workspaces for other threads. */
+export class WasmKernels implements Kernels {
   readonly name: BackendName = 'wasm';
   readonly base: number;
   f32: Float32Array;
+  /** Byte offsets of the gemm workspaces of threads 1.. (thread 0, this instance, uses its own). */
+  readonly threadWorkspaces: number[] = [];
+  /** Byte offset of 256 bytes for thread coordination (shared memory only). */
+  readonly control: number;
+  /** Set by a thread pool: gemm calls then go to it. */
+  runner: GemmRunner | null = null;
   private readonly memory: WebAssembly.Memory;
   private readonly x: Record<string, KernelFn>;
+  private readonly args = new Float64Array(16);
 
-  constructor(exports: WasmExports) {
+  constructor(exports: WasmExports, threads = 1) {
     this.memory = exports.memory;
     this.x = exports as unknown as Record<string, KernelFn>;
+    const wsBytes = align64(exports.gemm_workspace_floats() * 4);
     const ws = align64(exports.heap_base());
-    const wsEnd = ws + exports.gemm_workspace_floats() * 4;
-    this.base = align64(wsEnd) / 4;
+    for (let t = 1; t < threads; t++) this.threadWorkspaces.push(ws + t * wsBytes);
+    this.control = ws + threads * wsBytes;
+    this.base = align64(this.control + 256) / 4;
     this.f32 = new Float32Array(this.memory.buffer);
     if (!this.grow(this.base + 1024)) throw new Error('cannot allocate the gemm workspace');
     exports.gemm_set_workspace(ws);
@@ -64,7 +79,7 @@ class WasmKernels implements Kernels {
         return false;
       }
     }
-    if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
+    if (this.f32.length * 4 !== this.memory.buffer.byteLength) {
       this.f32 = new Float32Array(this.memory.buffer);
     }
     return true;
@@ -73,6 +88,13 @@ class WasmKernels implements Kernels {
   gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
     bias: number, act: number, actAlpha: number): void {
+    if (this.runner && m * n * k >= 1 << 18 && n >= 16) {
+      const g = this.args;
+      g[0] = transA; g[1] = transB; g[2] = m; g[3] = n; g[4] = k; g[5] = alpha; g[6] = a * 4; g[7] = lda;
+      g[8] = b * 4; g[9] = ldb; g[10] = beta; g[11] = c * 4; g[12] = ldc; g[13] = bias * 4; g[14] = act; g[15] = actAlpha;
+      this.runner.gemm(g);
+      return;
+    }
     this.x.gemm_f32(transA, transB, m, n, k, alpha, a * 4, lda, b * 4, ldb, beta, c * 4, ldc, bias * 4, act, actAlpha);
   }
   bias_act_f32(out: number, inp: number, bias: number, rows: number, cols: number, act: number, actAlpha: number): void {

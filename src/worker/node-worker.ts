@@ -1,6 +1,7 @@
 // Training workers on Node's worker_threads: the bundled worker script is evaluated in a
 // thread whose globalThis.postMessage / onmessage are wired to the parent port.
 import { Worker } from 'node:worker_threads';
+import { scriptExecArgv } from '../backend/gemm-pool-node.js';
 import type { WorkerHandle } from './fit-in-worker.js';
 
 const PRELUDE = `const { parentPort } = require('node:worker_threads');
@@ -10,7 +11,7 @@ parentPort.on('message', (data) => globalThis.onmessage && globalThis.onmessage(
 
 /** Starts the worker script in a worker_thread. */
 export function nodeWorkerFactory(source: string): WorkerHandle {
-  const worker = new Worker(PRELUDE + source, { eval: true });
+  const worker = new Worker(PRELUDE + source, { eval: true, execArgv: scriptExecArgv() });
   let done = false;
   return {
     postMessage: (message, transfer = []) => worker.postMessage(message, transfer as never),
