@@ -9,9 +9,11 @@ import { getBackend } from '../src/backend/index.js';
 import { partition } from '../src/backend/gemm-pool-node.js';
 import { Rng } from '../src/random.js';
 
+// every shape is above the size where GEMMs are split (m n k >= 2^22), with awkward edges:
+// small m (the unpacked path), n not a multiple of 8, k past the 256 block, every transpose
 const SHAPES: [boolean, boolean, number, number, number][] = [
   [false, true, 128, 400, 784], [false, false, 128, 784, 400], [true, false, 400, 784, 128],
-  [false, true, 3, 129, 700], [true, true, 17, 1030, 33], [false, false, 129, 17, 513], [true, false, 5, 257, 300],
+  [false, true, 3, 1030, 1400], [true, true, 17, 1030, 257], [false, false, 129, 33, 1025], [true, false, 5, 2049, 411],
 ];
 
 async function runGemms(threads: number): Promise<Float32Array[]> {
@@ -38,6 +40,10 @@ afterAll(async () => {
 });
 
 describe('kernel threads', () => {
+  it('every shape of the table is large enough to be split', () => {
+    for (const [, , m, n, k] of SHAPES) expect(m * n * k).toBeGreaterThanOrEqual(2 ** 22);
+  });
+
   it('the partition covers every column once, in whole 8-column tiles', () => {
     for (const [n, t] of [[400, 2], [17, 3], [1030, 4], [8, 2], [9, 3]]) {
       const parts = Array.from({ length: t }, (_, i) => partition(n, t, i));

@@ -88,7 +88,7 @@ export class WasmKernels implements Kernels {
   gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
     bias: number, act: number, actAlpha: number): void {
-    if (this.runner && m * n * k >= 1 << 18 && n >= 16) {
+    if (this.runner && m * n * k >= 1 << 22 && n >= 16) { // below ~8 MFLOP, waking threads costs more than it saves
       const g = this.args;
       g[0] = transA; g[1] = transB; g[2] = m; g[3] = n; g[4] = k; g[5] = alpha; g[6] = a * 4; g[7] = lda;
       g[8] = b * 4; g[9] = ldb; g[10] = beta; g[11] = c * 4; g[12] = ldc; g[13] = bias * 4; g[14] = act; g[15] = actAlpha;
