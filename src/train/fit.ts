@@ -41,7 +41,9 @@ export interface FitOptions {
   seed?: number;
   /** Evaluated after every epoch (logs.valLoss, ...). */
   validationData?: Matrix | Float32Array;
+  /** After every batch; batch counts from 0 within the epoch. */
   onBatchEnd?: (batch: number, logs: Logs) => void;
+  /** After every epoch; epoch counts from 1 and goes on across fit() calls (model.epochsTrained). */
   onEpochEnd?: (epoch: number, logs: Logs) => void;
   /** Stop when the monitored loss (valLoss if validationData, else loss) stops improving. */
   earlyStopping?: { patience?: number; minDelta?: number; restoreBest?: boolean };
