@@ -54,6 +54,14 @@ export function gemm_set_workspace(ptr: usize): void {
   TILE = wsB + <usize>(KC * NC * 4);
 }
 
+// acc + a * b: two roundings with plain SIMD; one fused multiply-add in the relaxed-SIMD build
+// (assembly/gemm_relaxed.ts), where the engine may fuse, so results differ within float32 rounding.
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
 // Stores the transpose of the 4x4 block with rows r0..r3 as 4 vectors at dst, dst + stride, ...
 // @ts-ignore: decorator
 @inline function store_transposed_4x4(dst: usize, stride: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
@@ -184,17 +192,17 @@ function gemm_f32_4x8_simd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize,
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let a = v128.load32_splat(ap);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
     a = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
     a = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
     a = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
     ap += 16;
     bp += 32;
   }

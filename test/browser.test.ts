@@ -60,6 +60,18 @@ describe('the demo page in Chromium', () => {
   it('runs the wasm backend, trains in a Web Worker bitwise equal to Node, and stays error-free', async () => {
     const page = await openDemo();
     expect(await page.evaluate(() => (window as any).wv.backendName())).toBe('wasm');
+    // Chromium has relaxed SIMD: the page picks the fused multiply-add GEMM by default
+    expect(await page.evaluate(() => (window as any).wv.kernelVariant())).toBe('relaxed-simd');
+    const relaxedSpeed = await page.evaluate(async () => {
+      const wv = (window as any).wv;
+      const x = new Float32Array(512 * 784).map((_, i) => (i % 11) / 11);
+      const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 5 });
+      const { history } = await wv.fitInWorker(vae, x, { epochs: 3, batchSize: 128 });
+      return history.samplesPerSec[2];
+    }) as number;
+    // bitwise comparisons need the same arithmetic on both sides: the strict build, as Node 20 runs
+    await page.evaluate(() => (window as any).wv.init({ strict: true }));
+    expect(await page.evaluate(() => (window as any).wv.kernelVariant())).toBe('simd');
     const run = async (lib: any, isBrowser: boolean): Promise<{ hash: string; samplesPerSec: number }> => {
       void isBrowser;
       const rng = new lib.Rng(11);
@@ -77,7 +89,8 @@ describe('the demo page in Chromium', () => {
     const inNode = await run(wv, false);
     const [b, n] = [hashParams(JSON.parse(inBrowser.hash)), hashParams(JSON.parse(inNode.hash))];
     expect(b).toBe(n);
-    console.log(`in-browser Worker training: ${inBrowser.samplesPerSec.toFixed(0)} samples/s; Node worker_thread: ${inNode.samplesPerSec.toFixed(0)} samples/s (784-400-20, batch 128)`);
+    console.log(`in-browser Worker training: ${relaxedSpeed.toFixed(0)} samples/s relaxed-SIMD, ${inBrowser.samplesPerSec.toFixed(0)} strict; ` +
+      `Node worker_thread: ${inNode.samplesPerSec.toFixed(0)} samples/s (784-400-20, batch 128)`);
     await page.close();
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
   }, 120_000);
@@ -119,6 +132,36 @@ describe('the demo page in Chromium', () => {
   }, 120_000);
 });
 
+describe('the relaxed-SIMD GEMM in Chromium', () => {
+  it('gives the strict build\'s loss and gradients within float32 tolerance', async () => {
+    const page = await openDemo();
+    const result = await page.evaluate(async () => {
+      const wv = (window as any).wv;
+      const rng = new wv.Rng(3);
+      const x = new Float32Array(64 * 784).map(() => rng.uniform());
+      const eps = new Float32Array(64 * 20).map(() => rng.normal());
+      const run = async (strict: boolean) => {
+        await wv.init({ strict });
+        const variant = wv.kernelVariant();
+        const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 9 });
+        const g = vae.gradients(x, { eps });
+        const w = g.grads['encoder.0.weight'];
+        let norm = 0;
+        for (const v of w) norm += v * v;
+        return { variant, loss: g.loss, norm: Math.sqrt(norm), first: Array.from(w.slice(0, 2000)) };
+      };
+      return { relaxed: await run(false), strict: await run(true) };
+    }) as { relaxed: { variant: string; loss: number; norm: number; first: number[] }; strict: { variant: string; loss: number; norm: number; first: number[] } };
+    expect([result.relaxed.variant, result.strict.variant]).toEqual(['relaxed-simd', 'simd']);
+    expect(Math.abs(result.relaxed.loss - result.strict.loss)).toBeLessThan(1e-5 * result.strict.loss);
+    let diff = 0;
+    for (let i = 0; i < 2000; i++) diff = Math.max(diff, Math.abs(result.relaxed.first[i] - result.strict.first[i]));
+    expect(diff).toBeLessThan(1e-4 * result.strict.norm); // GEMM rounding differs by at most a few ulps per product sum
+    await page.close();
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+  }, 60_000);
+});
+
 describe('the packed package in a user bundle', () => {
   it('npm pack, install, bundle `import * as wv from "wavae"` with esbuild, run it in Chromium', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wavae-consumer-'));
@@ -147,6 +190,7 @@ describe('the packed package in a user bundle', () => {
     await page.goto(`${base}/consumer/index.html`);
     await page.waitForFunction(() => document.title.startsWith('{'), null, { timeout: 60_000 });
     expect(JSON.parse(await page.title())).toEqual({ backend: 'wasm', epochs: 2, finite: true, kind: 'vae' });
+    expect(fs.statSync(path.join(dir, 'www', 'app.js')).size).toBeGreaterThan(50_000); // the kernels are inside the user's bundle
     expect(errors, errors.join('\n')).toEqual([]);
     await page.close();
   }, 180_000);

@@ -12,6 +12,11 @@ export function setActiveBackend(be: Backend, threadsUsed = 1): void {
   threads = threadsUsed;
 }
 
+/** Which build runs the active kernels: 'js', 'simd', or 'relaxed-simd' (GEMM with fused multiply-add). */
+export function kernelVariant(): 'js' | 'simd' | 'relaxed-simd' {
+  return getBackend().variant;
+}
+
 /** Threads the active backend's kernels run on. */
 export function threadCount(): number {
   getBackend();

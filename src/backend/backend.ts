@@ -16,6 +16,11 @@ export class Backend {
   readonly name: BackendName;
   private readonly heap: HeapAllocator;
 
+  /** Which build runs the kernels: 'js', 'simd' or 'relaxed-simd'. */
+  get variant(): 'js' | 'simd' | 'relaxed-simd' {
+    return this.k.variant;
+  }
+
   constructor(private readonly k: Kernels) {
     this.name = k.name;
     this.heap = new HeapAllocator(k.base, (floats) => k.grow(floats));

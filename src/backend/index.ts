@@ -5,13 +5,13 @@ import { Backend } from './backend.js';
 import { JsKernels } from './js.js';
 import type { BackendName, Kernels } from './kernels.js';
 import { createWasmKernels, simdSupported } from './wasm.js';
-import { kernelsModule } from './kernels-module.js';
+import { kernelsModule, relaxedGemmModule } from './kernels-module.js';
 import { setActiveBackend } from './active.js';
 
 export { Backend } from './backend.js';
 export type { Buf } from './backend.js';
 export type { Act, BackendName } from './kernels.js';
-export { backendName, getBackend, threadCount } from './active.js';
+export { backendName, getBackend, kernelVariant, threadCount } from './active.js';
 
 /** Options of init(). */
 export interface InitOptions {
@@ -19,6 +19,8 @@ export interface InitOptions {
   backend?: BackendName;
   /** Kernel threads for the wasm backend (Node); 1 runs everything on the calling thread. */
   threads?: number;
+  /** true: never use the relaxed-SIMD GEMM (fused multiply-add), even where the engine has it. */
+  strict?: boolean;
 }
 
 /** Creates threaded wasm kernels; registered by the Node entry (worker_threads). */
@@ -32,7 +34,7 @@ export function registerThreads(factory: ThreadedFactory): void {
 }
 
 /** Creates a backend of the given kind (independent heap); 'wasm' fails where SIMD is missing. */
-export async function createBackend(name: BackendName): Promise<Backend> {
+export async function createBackend(name: BackendName, options: { strict?: boolean } = {}): Promise<Backend> {
   if (name === 'js') return new Backend(new JsKernels());
   if (name !== 'wasm') {
     throw new WavaeError('INVALID_OPTION', `backend must be 'wasm' or 'js', got ${describe(name)}`);
@@ -41,7 +43,7 @@ export async function createBackend(name: BackendName): Promise<Backend> {
     throw new WavaeError('BACKEND_UNAVAILABLE', "backend 'wasm' needs SIMD WebAssembly, which this engine does not validate; use 'js'");
   }
   try {
-    return new Backend(await createWasmKernels(await kernelsModule()));
+    return new Backend(await createWasmKernels(await kernelsModule(), options.strict ? null : await relaxedGemmModule()));
   } catch (err) {
     throw new WavaeError('BACKEND_UNAVAILABLE', `backend 'wasm' failed to start: ${(err as Error).message}`);
   }
@@ -52,7 +54,10 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
   if (typeof options !== 'object' || options === null) {
     throw new WavaeError('INVALID_OPTION', `init: options must be an object, got ${describe(options)}`);
   }
-  checkKeys('init', options, ['backend', 'threads']);
+  checkKeys('init', options, ['backend', 'threads', 'strict']);
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') {
+    throw new WavaeError('INVALID_OPTION', `init: strict must be a boolean, got ${describe(options.strict)}`);
+  }
   const name = options.backend ?? (simdSupported() ? 'wasm' : 'js');
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
@@ -71,7 +76,7 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
     be = new Backend(threaded.kernels);
     close = threaded.close;
   } else {
-    be = await createBackend(name);
+    be = await createBackend(name, { strict: options.strict ?? false });
   }
   closeActive?.();
   closeActive = close;

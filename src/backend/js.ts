@@ -35,6 +35,7 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 /** The JavaScript backend's kernels over a growable Float32Array heap. */
 export class JsKernels implements Kernels {
   readonly name = 'js' as const;
+  readonly variant = 'js' as const;
   readonly base = HEAP_BASE;
   f32: Float32Array;
   private raw = new Float64Array(0); // gemm products before the epilogue, grown to the largest m * n seen

@@ -15,6 +15,8 @@ export const ACT_CODE: Readonly<Record<Act, number>> = { identity: 0, relu: 1, l
 /** The primitive ops. Names are the AssemblyScript export names; comments give shapes (row-major). */
 export interface Kernels {
   readonly name: BackendName;
+  /** Which build runs the kernels: 'js', 'simd', or 'relaxed-simd' (GEMM with fused multiply-add). */
+  readonly variant: 'js' | 'simd' | 'relaxed-simd';
   /** The float32 view of the whole heap; a new view after every grow(). */
   readonly f32: Float32Array;
   /** First float offset usable by the allocator (after static data and the gemm workspace). */

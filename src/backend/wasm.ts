@@ -30,10 +30,18 @@ export function simdSupported(): boolean {
 
 const PAGE = 65536;
 
-/** Instantiates the SIMD kernels from a compiled module (see kernels-module.ts). */
-export async function createWasmKernels(module: WebAssembly.Module): Promise<Kernels> {
+/**
+ * Instantiates the SIMD kernels from a compiled module (see kernels-module.ts); with a
+ * relaxed-SIMD GEMM module, its gemm_f32 (fused multiply-add) replaces the strict one.
+ */
+export async function createWasmKernels(module: WebAssembly.Module, relaxedGemm: WebAssembly.Module | null = null): Promise<Kernels> {
   const instance = await WebAssembly.instantiate(module, {});
-  return new WasmKernels(instance.exports as unknown as WasmExports);
+  const kernels = new WasmKernels(instance.exports as unknown as WasmExports);
+  if (relaxedGemm) {
+    const gemm = await WebAssembly.instantiate(relaxedGemm, { env: { memory: (instance.exports as unknown as WasmExports).memory } });
+    kernels.useRelaxedGemm(gemm.exports as unknown as WasmExports);
+  }
+  return kernels;
 }
 
 /** Splits a gemm across threads (gemm-pool-node.ts); arguments as the export takes them. */
@@ -44,6 +52,8 @@ export interface GemmRunner {
 /** The kernels over one wasm instance; with shared memory, extra workspaces for other threads. */
 export class WasmKernels implements Kernels {
   readonly name: BackendName = 'wasm';
+  /** 'simd', or 'relaxed-simd' when the GEMM uses fused multiply-add. */
+  variant: 'simd' | 'relaxed-simd' = 'simd';
   readonly base: number;
   f32: Float32Array;
   /** Byte offsets of the gemm workspaces of threads 1.. (thread 0, this instance, uses its own). */
@@ -55,6 +65,8 @@ export class WasmKernels implements Kernels {
   private readonly memory: WebAssembly.Memory;
   private readonly x: Record<string, KernelFn>;
   private readonly args = new Float64Array(16);
+  private readonly workspace: number;
+  private gemmFn: KernelFn;
 
   constructor(exports: WasmExports, threads = 1) {
     this.memory = exports.memory;
@@ -67,6 +79,15 @@ export class WasmKernels implements Kernels {
     this.f32 = new Float32Array(this.memory.buffer);
     if (!this.grow(this.base + 1024)) throw new Error('cannot allocate the gemm workspace');
     exports.gemm_set_workspace(ws);
+    this.workspace = ws;
+    this.gemmFn = this.x.gemm_f32;
+  }
+
+  /** Routes gemm_f32 to a relaxed-SIMD module sharing this memory (one GEMM at a time: the same workspace). */
+  useRelaxedGemm(exports: WasmExports): void {
+    exports.gemm_set_workspace(this.workspace);
+    this.gemmFn = (exports as unknown as Record<string, KernelFn>).gemm_f32;
+    this.variant = 'relaxed-simd';
   }
 
   grow(floats: number): boolean {
@@ -95,7 +116,7 @@ export class WasmKernels implements Kernels {
       this.runner.gemm(g);
       return;
     }
-    this.x.gemm_f32(transA, transB, m, n, k, alpha, a * 4, lda, b * 4, ldb, beta, c * 4, ldc, bias * 4, act, actAlpha);
+    this.gemmFn(transA, transB, m, n, k, alpha, a * 4, lda, b * 4, ldb, beta, c * 4, ldc, bias * 4, act, actAlpha);
   }
   bias_act_f32(out: number, inp: number, bias: number, rows: number, cols: number, act: number, actAlpha: number): void {
     this.x.bias_act_f32(out * 4, inp * 4, bias * 4, rows, cols, act, actAlpha);

@@ -20,7 +20,7 @@ const post = (message: FromWorker, transfer: Transferable[] = []): void => scope
 let controller: AbortController | null = null;
 
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
-  setActiveBackend(new Backend(m.module ? await createWasmKernels(m.module) : new JsKernels()));
+  setActiveBackend(new Backend(m.module ? await createWasmKernels(m.module, m.relaxed) : new JsKernels()));
   const model = loadModel(m.modelBytes);
   controller = new AbortController();
   const history = await model.fit(matrix(m.x.length / m.cols, m.cols, m.x), {

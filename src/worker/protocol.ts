@@ -10,6 +10,8 @@ export type ToWorker =
     type: 'start';
     /** The compiled kernels (wasm backend), or null for the js backend. */
     module: WebAssembly.Module | null;
+    /** The relaxed-SIMD GEMM when the caller uses it (so the worker computes the same bits). */
+    relaxed: WebAssembly.Module | null;
     modelBytes: Uint8Array;
     x: Float32Array;
     validation: Float32Array | null;
