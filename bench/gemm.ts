@@ -54,12 +54,13 @@ function setup(be: Backend, s: Shape): { run: () => void; free: () => void } {
 }
 
 /** Runs every shape on every backend; time is the tinybench budget per task in ms. */
-export async function benchGemm(shapes: Shape[], backends: ('wasm' | 'wasm-2t' | 'js' | TfBackend)[], time: number,
+export async function benchGemm(shapes: Shape[], backends: ('wasm' | 'wasm-2t' | 'js' | 'active' | TfBackend)[], time: number,
   log: (line: string) => void = console.log): Promise<GemmRow[]> {
   const rows: GemmRow[] = [];
   for (const name of backends) {
     let be: Backend | null = null;
     if (name === 'wasm' || name === 'js') be = await createBackend(name);
+    if (name === 'active') be = getBackend(); // whatever init() chose
     if (name === 'wasm-2t') {
       await init({ threads: 2 });
       be = getBackend();

@@ -77,6 +77,18 @@ if (want('startup')) {
   ]));
 }
 
+if (want('relaxed')) {
+  // a child Node with relaxed SIMD enabled (Node 20 has it behind a flag; wavae never requires it)
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'scripts/run-ts.mjs', 'bench/relaxed.ts', ...(quick ? ['--quick'] : [])], { encoding: 'utf8' });
+  const rows = JSON.parse(out.trim().split('\n').pop() as string) as { variant: string; gemm: { trans: string; gflops: number }[]; samplesPerSec: number }[];
+  results.relaxed = rows;
+  for (const r of rows) console.log(`relaxed suite: ${r.variant.padEnd(12)} GEMM ${r.gemm.map((g) => `${g.trans} ${g.gflops.toFixed(1)}`).join(', ')} GFLOPS; training ${r.samplesPerSec.toFixed(0)} samples/s`);
+  md.push('## Relaxed SIMD (fused multiply-add GEMM), one thread, Node with --experimental-wasm-relaxed-simd\n', markdownTable(
+    ['kernels', 'NT 128x400x784', 'NN 128x784x400', 'TN 400x784x128', 'VAE training samples/s'],
+    rows.map((r) => [r.variant, ...r.gemm.map((g) => g.gflops.toFixed(1)), r.samplesPerSec.toFixed(0)])));
+}
+
 const seconds = (performance.now() - t0) / 1000;
 md.push(`Run time ${seconds.toFixed(0)} s. Single thread unless a column says 2 threads (init({ threads: 2 }): GEMMs split across worker_threads). TF.js ${'4.22.0'} runs with its wasm backend (SIMD binary, one thread) and its cpu backend, ` +
   'training written with tf.variable + tf.train.adam + optimizer.minimize; warm-up excluded.\n');
