@@ -1,6 +1,6 @@
 // Bad input at the backend boundary gets a WavaeError naming the argument, before any kernel
 // runs: never a wasm trap, never silent garbage.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { Backend, Buf } from '../src/backend/index.js';
 import { backends, expectError } from './helpers.js';
 

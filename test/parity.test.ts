@@ -187,7 +187,7 @@ for (const len of SIZES) {
 // Element terms use SIMD exp/log1p (within 2 ulp) and a few roundings: 16 U per unit of term
 // magnitude, summed over the row; gradients are bounded by their magnitude the same way.
 const LOSS_SHAPES: [number, number][] = [[1, 1], [1, 3], [3, 17], [17, 3], [5, 129], [128, 784]];
-function rowTol(rows: number, cols: number, mag: (i: number, j: number) => number): (i: number) => number {
+function rowTol(cols: number, mag: (i: number, j: number) => number): (i: number) => number {
   return (i) => {
     let s = 0;
     for (let j = 0; j < cols; j++) s += mag(i, j);
@@ -195,7 +195,7 @@ function rowTol(rows: number, cols: number, mag: (i: number, j: number) => numbe
   };
 }
 function totalTol(rows: number, cols: number, mag: (i: number, j: number) => number): number {
-  const row = rowTol(rows, cols, mag);
+  const row = rowTol(cols, mag);
   let s = 0;
   for (let i = 0; i < rows; i++) s += row(i);
   return s;
@@ -215,7 +215,7 @@ for (const [rows, cols] of LOSS_SHAPES) {
     },
     run: (be, b) => be.bce_logits_f32(b.dlogit, b.rowloss, b.logit, b.target, rows, cols, g),
     outputs: ['dlogit', 'rowloss'],
-    tol: (name, i, d) => (name === 'dlogit' ? 8 * U * g : rowTol(rows, cols, bceMag(d))(i)),
+    tol: (name, i, d) => (name === 'dlogit' ? 8 * U * g : rowTol(cols, bceMag(d))(i)),
     scalarTol: (d) => totalTol(rows, cols, bceMag(d)),
   });
   const sseMag = (d: Data) => (i: number, j: number) => (d.pred[i * cols + j] - d.target[i * cols + j]) ** 2;
@@ -224,7 +224,7 @@ for (const [rows, cols] of LOSS_SHAPES) {
     data: (rng) => ({ pred: uniform(rng, rows * cols), target: uniform(rng, rows * cols), dpred: new Float32Array(rows * cols), rowloss: new Float32Array(rows) }),
     run: (be, b) => be.sse_f32(b.dpred, b.rowloss, b.pred, b.target, rows, cols, g),
     outputs: ['dpred', 'rowloss'],
-    tol: (name, i, d) => (name === 'dpred' ? 4 * U * 2 * g * Math.abs(d.pred[i] - d.target[i]) : rowTol(rows, cols, sseMag(d))(i)),
+    tol: (name, i, d) => (name === 'dpred' ? 4 * U * 2 * g * Math.abs(d.pred[i] - d.target[i]) : rowTol(cols, sseMag(d))(i)),
     scalarTol: (d) => totalTol(rows, cols, sseMag(d)),
   });
   const nllMag = (d: Data) => (i: number, j: number) =>
@@ -238,7 +238,7 @@ for (const [rows, cols] of LOSS_SHAPES) {
     run: (be, b) => be.gauss_nll_f32(b.dmean, b.dlogvar, b.rowloss, b.mean, b.logvar, b.x, rows, cols, g),
     outputs: ['dmean', 'dlogvar', 'rowloss'],
     tol: (name, i, d) => {
-      if (name === 'rowloss') return rowTol(rows, cols, nllMag(d))(i);
+      if (name === 'rowloss') return rowTol(cols, nllMag(d))(i);
       if (name === 'dmean') return 8 * U * g * Math.abs(d.mean[i] - d.x[i]) * Math.exp(-d.logvar[i % cols]);
       let s = 0; // dlogvar: a float32 sum over rows of terms bounded by 0.5 (1 + d^2 w) g
       for (let r = 0; r < rows; r++) s += 0.5 * g * (1 + (d.mean[r * cols + i] - d.x[r * cols + i]) ** 2 * Math.exp(-d.logvar[i]));
@@ -257,7 +257,7 @@ for (const [rows, cols] of LOSS_SHAPES) {
     run: (be, b) => be.kl_normal_f32(b.dmean, b.dlogvar, b.rowloss, b.mean, b.logvar, rows, cols, 0.7 * g),
     outputs: ['dmean', 'dlogvar', 'rowloss'],
     tol: (name, i, d) => {
-      if (name === 'rowloss') return rowTol(rows, cols, klMag(d))(i);
+      if (name === 'rowloss') return rowTol(cols, klMag(d))(i);
       if (name === 'dmean') return 4 * U * (Math.abs(d.dmean[i]) + Math.abs(d.mean[i] * g));
       return 8 * U * (Math.abs(d.dlogvar[i]) + g * (Math.exp(d.logvar[i]) + 1));
     },

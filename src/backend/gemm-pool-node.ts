@@ -64,7 +64,7 @@ class GemmPool implements GemmRunner {
   /** Resolves when every thread has its instance: a worker's start-up needs the caller's event loop, so wait for it before any Atomics.wait. */
   readonly ready: Promise<void>;
 
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, private readonly kernels: WasmKernels,
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, kernels: WasmKernels,
     private readonly gemm0: (...args: number[]) => void, private readonly threads: number) {
     this.i32 = new Int32Array(memory.buffer, kernels.control, 16);
     this.job = new Float64Array(memory.buffer, kernels.control + 64, 16);
