@@ -14,12 +14,32 @@ import { load_tail, store_tail, hsum_f64, promote_lo, promote_hi } from './lanes
   return i32x4.gt_s(i32x4.splat(n), i32x4(0, 1, 2, 3));
 }
 
+// One block of n (<= 4) elements of bce_logits_f32: writes the gradient (when dlogit != 0) and
+// returns the loss terms (lanes past n are zero). Inlined with n = 4 for the body of a row and
+// once with the tail, so the body carries no tail checks.
+// @ts-ignore: decorator
+@inline function bce_block(dlogit: usize, logit: usize, target: usize, off: usize, n: i32, g: v128): v128 {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  const l = n == 4 ? v128.load(logit + off) : load_tail(logit + off, n, 0);
+  const t = n == 4 ? v128.load(target + off) : load_tail(target + off, n, 0);
+  const e = exp_v(f32x4.neg(f32x4.abs(l))); // in (0, 1]: no overflow for any logit
+  let loss = f32x4.add(f32x4.sub(f32x4.pmax(l, zero), f32x4.mul(l, t)), log1p_v(e));
+  if (n < 4) loss = v128.and(loss, lane_mask(n));
+  if (dlogit) {
+    const inv = f32x4.div(one, f32x4.add(one, e));
+    const sig = v128.bitselect(f32x4.mul(e, inv), inv, f32x4.lt(l, zero));
+    const grad = f32x4.mul(f32x4.sub(sig, t), g);
+    if (n == 4) v128.store(dlogit + off, grad);
+    else store_tail(dlogit + off, grad, n);
+  }
+  return loss;
+}
+
 // Bernoulli negative log-likelihood from logits, stable for any finite logit:
 //   loss = max(l, 0) - l t + log1p(exp(-|l|)),  dloss/dl = sigmoid(l) - t.
 // dlogit, logit, target: (rows, cols); rowloss: (rows). dlogit is overwritten (may equal logit).
 export function bce_logits_f32(dlogit: usize, rowloss: usize, logit: usize, target: usize, rows: i32, cols: i32, gscale: f32): f64 {
-  const zero = f32x4.splat(0);
-  const one = f32x4.splat(1);
   const g = f32x4.splat(gscale);
   const c4 = cols & ~3;
   const tail = cols - c4;
@@ -28,24 +48,15 @@ export function bce_logits_f32(dlogit: usize, rowloss: usize, logit: usize, targ
     const rowOff = <usize>i * <usize>cols << 2;
     let lo = f64x2.splat(0);
     let hi = f64x2.splat(0);
-    for (let j = 0; j <= c4; j += 4) {
-      if (j == c4 && tail == 0) break;
-      const off = rowOff + (<usize>j << 2);
-      const n = j < c4 ? 4 : tail;
-      const l = n == 4 ? v128.load(logit + off) : load_tail(logit + off, n, 0);
-      const t = n == 4 ? v128.load(target + off) : load_tail(target + off, n, 0);
-      const e = exp_v(f32x4.neg(f32x4.abs(l)));
-      let loss = f32x4.add(f32x4.sub(f32x4.pmax(l, zero), f32x4.mul(l, t)), log1p_v(e));
-      if (n < 4) loss = v128.and(loss, lane_mask(n));
+    for (let j = 0; j < c4; j += 4) {
+      const loss = bce_block(dlogit, logit, target, rowOff + (<usize>j << 2), 4, g);
       lo = f64x2.add(lo, promote_lo(loss));
       hi = f64x2.add(hi, promote_hi(loss));
-      if (dlogit) {
-        const inv = f32x4.div(one, f32x4.add(one, e));
-        const sig = v128.bitselect(f32x4.mul(e, inv), inv, f32x4.lt(l, zero));
-        const grad = f32x4.mul(f32x4.sub(sig, t), g);
-        if (n == 4) v128.store(dlogit + off, grad);
-        else store_tail(dlogit + off, grad, n);
-      }
+    }
+    if (tail) {
+      const loss = bce_block(dlogit, logit, target, rowOff + (<usize>c4 << 2), tail, g);
+      lo = f64x2.add(lo, promote_lo(loss));
+      hi = f64x2.add(hi, promote_hi(loss));
     }
     const s = hsum_f64(lo, hi);
     if (rowloss) store<f32>(rowloss + (<usize>i << 2), <f32>s);

@@ -1,4 +1,4 @@
-// Vectorised exp, log, log1p, sigmoid and tanh for f32x4, used by the activation, loss and
+// Vectorised exp, log1p (on [0, 1]), sigmoid and tanh for f32x4, used by the activation, loss and
 // reparameterization kernels. Cephes-style polynomials, accurate to about 2 ulp over the ranges
 // the kernels use. Not a general libm: inputs are clamped where the kernels need no more range.
 
@@ -28,42 +28,21 @@
   return f32x4.mul(p, pow2n);
 }
 
-// log for x > 0 (finite, normal): x = m 2^e with m in [sqrt(1/2), sqrt(2)), then cephes' logf
-// polynomial in (m - 1).
-// @ts-ignore: decorator
-@inline export function log_v(x: v128): v128 {
-  let e = i32x4.sub(i32x4.shr_u(x, 23), i32x4.splat(126));
-  let m = v128.or(v128.and(x, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000)); // [0.5, 1)
-  const small = f32x4.lt(m, f32x4.splat(0.707106781186547524));
-  e = i32x4.add(e, small); // small lanes are -1 (all bits set)
-  m = f32x4.sub(f32x4.add(m, v128.and(m, small)), f32x4.splat(1.0));
-  const ef = f32x4.convert_i32x4_s(e);
-  const z = f32x4.mul(m, m);
-  let y = f32x4.splat(7.0376836292e-2);
-  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.1514610310e-1));
-  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(1.1676998740e-1));
-  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.2420140846e-1));
-  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(1.4249322787e-1));
-  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.6668057665e-1));
-  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(2.0000714765e-1));
-  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-2.4999993993e-1));
-  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(3.3333331174e-1));
-  y = f32x4.mul(f32x4.mul(y, m), z);
-  y = f32x4.add(y, f32x4.mul(ef, f32x4.splat(LN2_LO)));
-  y = f32x4.sub(y, f32x4.mul(z, f32x4.splat(0.5)));
-  return f32x4.add(f32x4.add(m, y), f32x4.mul(ef, f32x4.splat(LN2_HI)));
-}
-
-// log1p for x >= 0. Goldberg's trick: with u = 1 + x rounded, log1p(x) = log(u) * x / (u - 1)
-// cancels the rounding of u; where u == 1 the answer is x itself.
+// log1p(x) for x in [0, 1] (the BCE's exp(-|l|)): with s = x / (2 + x) in [0, 1/3],
+// log1p(x) = 2 atanh(s) = 2 s (1 + s^2/3 + s^4/5 + ... + s^12/13); the series' remainder is
+// below 2e-8 relative at x = 1, and for tiny x the result is x with no cancellation.
 // @ts-ignore: decorator
 @inline export function log1p_v(x: v128): v128 {
-  const u = f32x4.add(f32x4.splat(1.0), x);
-  const d = f32x4.sub(u, f32x4.splat(1.0));
-  const exact = f32x4.eq(d, f32x4.splat(0.0));
-  const safeD = v128.bitselect(f32x4.splat(1.0), d, exact);
-  const r = f32x4.mul(log_v(u), f32x4.div(x, safeD));
-  return v128.bitselect(x, r, exact);
+  const s = f32x4.div(x, f32x4.add(f32x4.splat(2.0), x));
+  const s2 = f32x4.mul(s, s);
+  let p = f32x4.splat(<f32>(1.0 / 13.0));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(<f32>(1.0 / 11.0)));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(<f32>(1.0 / 9.0)));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(<f32>(1.0 / 7.0)));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(<f32>(1.0 / 5.0)));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(<f32>(1.0 / 3.0)));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0));
+  return f32x4.mul(f32x4.add(s, s), p);
 }
 
 // sigmoid(x) = 1 / (1 + exp(-x)); exp's clamp keeps it finite for any finite x.
