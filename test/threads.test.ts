@@ -84,6 +84,18 @@ describe('kernel threads', () => {
     await expect(wv.init({ backend: 'js', threads: 2 })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/wasm backend/) });
   });
 
+  it('shutdown() terminates the kernel threads; wavae then needs init() again', async () => {
+    await wv.init({ threads: 2 });
+    expect(wv.threadCount()).toBe(2);
+    wv.shutdown();
+    expect(() => wv.threadCount()).toThrow(expect.objectContaining({ code: 'NOT_INITIALIZED' }));
+    wv.shutdown(); // twice is harmless
+    await wv.init({ threads: 2 });
+    const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20 });
+    await vae.fit(new Float32Array(784 * 256).fill(0.5), { epochs: 1, batchSize: 128 }); // the new pool works
+    vae.dispose();
+  });
+
   it('a process with a thread pool exits by itself when its work is done', () => {
     const script = `const wv = await import(${JSON.stringify(path.resolve('dist/node.js'))});
       await wv.init({ threads: 2 });

@@ -23,6 +23,12 @@ export function threadCount(): number {
   return threads;
 }
 
+/** Forgets the active backend (after shutdown(), init() must run again). */
+export function clearActiveBackend(): void {
+  active = null;
+  threads = 1;
+}
+
 /** The active backend's name; throws NOT_INITIALIZED before init(). */
 export function backendName(): BackendName {
   return getBackend().name;

@@ -6,7 +6,7 @@ import { JsKernels } from './js.js';
 import type { BackendName, Kernels } from './kernels.js';
 import { createWasmKernels, simdSupported } from './wasm.js';
 import { kernelsModule, relaxedGemmModule } from './kernels-module.js';
-import { setActiveBackend } from './active.js';
+import { clearActiveBackend, setActiveBackend } from './active.js';
 
 export { Backend } from './backend.js';
 export type { Buf } from './backend.js';
@@ -82,4 +82,11 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
   closeActive = close;
   setActiveBackend(be, threads);
   return be.name;
+}
+
+/** Stops the active backend: terminates kernel threads; use init() again before more work. */
+export function shutdown(): void {
+  closeActive?.();
+  closeActive = null;
+  clearActiveBackend();
 }
