@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { WavaeError } from '../errors.js';
 import { KERNELS_MT_WASM_BASE64 } from './generated/kernels_mt_wasm.js';
+import { decodeBase64 } from './kernels-module.js';
 import type { Kernels } from './kernels.js';
 import { WasmKernels, type GemmRunner } from './wasm.js';
 
@@ -115,10 +116,7 @@ class GemmPool implements GemmRunner {
 
 /** Kernels on shared memory with `threads` threads (the calling one included). */
 export async function createThreadedWasmKernels(threads: number): Promise<{ kernels: Kernels; close: () => void }> {
-  const text = atob(KERNELS_MT_WASM_BASE64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  const module = await WebAssembly.compile(bytes);
+  const module = await WebAssembly.compile(decodeBase64(KERNELS_MT_WASM_BASE64));
   const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as ConstructorParameters<typeof WasmKernels>[0];

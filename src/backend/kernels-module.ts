@@ -4,7 +4,8 @@
 import { KERNELS_RELAXED_WASM_BASE64 } from './generated/kernels_relaxed_wasm.js';
 import { KERNELS_WASM_BASE64 } from './generated/kernels_wasm.js';
 
-function decode(base64: string): Uint8Array<ArrayBuffer> {
+/** Bytes from base64 (how the build embeds every wasm module). */
+export function decodeBase64(base64: string): Uint8Array<ArrayBuffer> {
   const text = atob(base64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
@@ -13,7 +14,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 
 /** The kernel module's bytes, decoded from the generated base64 module. */
 export function kernelsWasmBytes(): Uint8Array<ArrayBuffer> {
-  return decode(KERNELS_WASM_BASE64);
+  return decodeBase64(KERNELS_WASM_BASE64);
 }
 
 let relaxed: Promise<WebAssembly.Module | null> | null = null;
@@ -24,7 +25,7 @@ let relaxed: Promise<WebAssembly.Module | null> | null = null;
  */
 export function relaxedGemmModule(): Promise<WebAssembly.Module | null> {
   relaxed ??= (async () => {
-    const bytes = decode(KERNELS_RELAXED_WASM_BASE64);
+    const bytes = decodeBase64(KERNELS_RELAXED_WASM_BASE64);
     try {
       return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
     } catch {

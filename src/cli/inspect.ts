@@ -5,7 +5,7 @@ import { encodeNpy } from '../data/tabular.js';
 import { matrix } from '../matrix.js';
 import { VAE } from '../models/vae.js';
 import { loadData, writeFileAtomic } from './files.js';
-import { openModel } from './model-file.js';
+import { latentCodes, openModel } from './model-file.js';
 import { applyScaling } from './scaling.js';
 
 /** Loads --data for a model: MNIST's test split, or the file; scaled like the training data. */
@@ -39,7 +39,7 @@ export async function evaluate(args: { model: string; data: string; labelColumn?
 export async function encode(args: { model: string; data: string; out: string; labelColumn?: string; limit?: number; logvar?: boolean }): Promise<void> {
   const { model, x } = await modelData(args.model, args.data, args);
   const L = model.latentDim;
-  let codes = model instanceof VAE ? model.encode(x).mean : model.encode(x);
+  let codes = latentCodes(model, x);
   const names = Array.from({ length: L }, (_, j) => `${model instanceof VAE ? 'mean' : 'z'}_${j}`);
   if (args.logvar) {
     if (!(model instanceof VAE)) throw new WavaeError('INVALID_OPTION', '--logvar needs a VAE model');

@@ -4,7 +4,8 @@ import { WavaeError } from '../errors.js';
 import { loadModel } from '../io/load.js';
 import { readMetadata } from '../io/safetensors.js';
 import type { Autoencoder } from '../models/autoencoder.js';
-import type { VAE } from '../models/vae.js';
+import { VAE } from '../models/vae.js';
+import { matrix, type Matrix } from '../matrix.js';
 import { readFile } from './files.js';
 import type { Scaling } from './scaling.js';
 
@@ -30,4 +31,18 @@ export function openModel(file: string): { model: CliModel; scaling: Scaling; sh
   }
   const m = /^(\d+)x(\d+)$/.exec(metadata.image_shape ?? '');
   return { model, scaling, shape: m ? [Number(m[1]), Number(m[2])] : null, metadata, bytes: bytes.length };
+}
+
+/** Latent codes of x: the posterior means of a VAE, the codes of an autoencoder. */
+export function latentCodes(model: CliModel, x: Matrix): Matrix {
+  return model instanceof VAE ? model.encode(x).mean : model.encode(x);
+}
+
+/** The first n rows of x followed by their reconstructions: (2n, cols), for a two-row picture. */
+export function reconstructionPairs(model: CliModel, x: Matrix, n: number): Matrix {
+  const originals = matrix(n, x.cols, x.data.subarray(0, n * x.cols));
+  const pairs = new Float32Array(2 * n * x.cols);
+  pairs.set(originals.data, 0);
+  pairs.set(model.reconstruct(originals).data, n * x.cols);
+  return matrix(2 * n, x.cols, pairs);
 }

@@ -5,7 +5,7 @@ import { VAE } from '../models/vae.js';
 import { writeFileAtomic } from './files.js';
 import { gridPng } from './images.js';
 import { modelData } from './inspect.js';
-import { openModel, type CliModel } from './model-file.js';
+import { latentCodes, openModel, reconstructionPairs, type CliModel } from './model-file.js';
 import { parseShape } from './args.js';
 import { toDisplay, type Scaling } from './scaling.js';
 
@@ -40,17 +40,12 @@ export async function reconstruct(args: Common & { data: string; n: number; limi
   const { model, scaling, shape, x } = await modelData(args.model, args.data, args);
   const s = imageShape(args, model, shape);
   const n = Math.min(args.n, x.rows);
-  const originals = matrix(n, x.cols, x.data.subarray(0, n * x.cols));
-  const recon = model.reconstruct(originals);
-  const pairs = new Float32Array(2 * n * x.cols);
-  pairs.set(originals.data, 0);
-  pairs.set(recon.data, n * x.cols);
-  await writeGrid(args.out, scaling, matrix(2 * n, x.cols, pairs), s, n);
+  await writeGrid(args.out, scaling, reconstructionPairs(model, x, n), s, n);
   model.dispose();
 }
 
 function code(model: CliModel, row: Matrix): Float32Array {
-  return (model instanceof VAE ? model.encode(row).mean : model.encode(row)).data;
+  return latentCodes(model, row).data;
 }
 
 function rowOf(x: Matrix, i: number, flag: string): Matrix {

@@ -13,7 +13,7 @@ import type { OptimizerConfig } from '../train/optimizers.js';
 import type { ScheduleConfig } from '../train/schedules.js';
 import { loadData, writeFileAtomic } from './files.js';
 import { gridPng, lossSvg, normalQuantile, scatterPng } from './images.js';
-import { modelMetadata, type CliModel } from './model-file.js';
+import { latentCodes, modelMetadata, reconstructionPairs, type CliModel } from './model-file.js';
 import { TrainingProgress, progressMode, say } from './progress.js';
 import { applyScaling, defaultScaling, fitScaling, toDisplay, type Scaling } from './scaling.js';
 import { parseDims, parseShape } from './args.js';
@@ -161,12 +161,7 @@ function pictures(model: CliModel, scaling: Scaling, shape: [number, number], x:
   const show = (m: Matrix): Float32Array => toDisplay(scaling, m);
   if (model instanceof VAE) out.push(['samples.png', gridPng(show(model.sample(64, { seed })), 64, h, w, 8)]);
   const n = Math.min(16, x.rows);
-  const originals = matrix(n, x.cols, x.data.subarray(0, n * x.cols));
-  const recon = model.reconstruct(originals);
-  const pairs = new Float32Array(2 * n * x.cols);
-  pairs.set(show(originals), 0);
-  pairs.set(show(recon), n * x.cols);
-  out.push(['reconstructions.png', gridPng(pairs, 2 * n, h, w, n)]);
+  out.push(['reconstructions.png', gridPng(show(reconstructionPairs(model, x, n)), 2 * n, h, w, n)]);
   if (model.latentDim === 2) {
     const k = 20;
     const grid = new Float32Array(k * k * 2);
@@ -177,8 +172,7 @@ function pictures(model: CliModel, scaling: Scaling, shape: [number, number], x:
       }
     }
     out.push(['manifold.png', gridPng(show(model.decode(matrix(k * k, 2, grid))), k * k, h, w, k)]);
-    const codes = model instanceof VAE ? model.encode(x).mean : model.encode(x);
-    out.push(['latent-scatter.png', scatterPng(codes.data, labels)]);
+    out.push(['latent-scatter.png', scatterPng(latentCodes(model, x).data, labels)]);
   }
   return out;
 }

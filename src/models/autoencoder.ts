@@ -219,12 +219,8 @@ export interface AutoencoderArchitecture extends Architecture {
 
 /** Validates Autoencoder options and lays out its tensors. */
 export function autoencoderArchitecture(options: AutoencoderOptions): AutoencoderArchitecture {
-  if (typeof options !== 'object' || options === null) {
-    throw new WavaeError('INVALID_OPTION', `Autoencoder: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
-  }
-  checkKeys('Autoencoder', options, KEYS);
+  const c = checkCommon('Autoencoder', options, KEYS, { hiddenDims: [256], latentDim: 32 });
   const o = options as unknown as Record<string, unknown>;
-  const c = checkCommon('Autoencoder', o, { hiddenDims: [256], latentDim: 32 });
   const loss = orDefault(o.loss, 'mse');
   if (loss !== 'mse' && loss !== 'bce') throw new WavaeError('INVALID_OPTION', `Autoencoder: loss must be 'mse' or 'bce', got ${describe(loss)}`);
   const denoise = checkDenoise(o.denoise);

@@ -3,7 +3,7 @@
 // training resumes exactly, parameters() / setParameters(), fit(), save() and dispose().
 import { getBackend } from '../backend/active.js';
 import type { Act, Backend, Buf } from '../backend/index.js';
-import { WavaeError, checkInt, describe, orDefault } from '../errors.js';
+import { WavaeError, checkInt, checkKeys, describe, orDefault } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
 import { denseInit, denseTensors, type DenseSpec } from '../nn/dense.js';
 import { ParamLayout, ParamStore, type TensorSpec, type TensorView } from '../nn/params.js';
@@ -31,10 +31,15 @@ export interface EvalResult {
 
 export const ACTIVATIONS: readonly Act[] = ['relu', 'leaky_relu', 'sigmoid', 'tanh', 'identity'];
 
-/** Validated common options. */
-export function checkCommon(name: string, o: Record<string, unknown>, defaults: { hiddenDims: number[]; latentDim: number }): {
+/** Checks that options is an object of known keys, and validates the options both models share. */
+export function checkCommon(name: string, options: unknown, keys: readonly string[], defaults: { hiddenDims: number[]; latentDim: number }): {
   inputDim: number; hiddenDims: number[]; latentDim: number; activation: Act; weightDecay: number; seed: number;
 } {
+  if (typeof options !== 'object' || options === null) {
+    throw new WavaeError('INVALID_OPTION', `${name}: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
+  }
+  checkKeys(name, options, keys);
+  const o = options as Record<string, unknown>;
   const inputDim = checkInt(`${name}: inputDim`, o.inputDim, 1);
   const hiddenDims = orDefault(o.hiddenDims, defaults.hiddenDims);
   if (!Array.isArray(hiddenDims) || hiddenDims.some((d) => !Number.isInteger(d) || d < 1)) {

@@ -3,7 +3,7 @@
 // logits) or Gaussian (fixed or learned per-dimension variance), KL to N(0, I) with beta and a
 // linear warm-up, optional L2 weight decay. Loss per sample: -ELBO = reconstruction + KL.
 import type { Act, Backend, Buf } from '../backend/index.js';
-import { WavaeError, checkKeys, describe, orDefault } from '../errors.js';
+import { WavaeError, describe, orDefault } from '../errors.js';
 import { asMatrix, matrix, type Matrix } from '../matrix.js';
 import { Dense, type DenseSpec } from '../nn/dense.js';
 import { Mlp, MlpPlan, mlpSpecs } from '../nn/mlp.js';
@@ -374,12 +374,8 @@ export interface VaeArchitecture extends Architecture {
 
 /** Validates VAE options and lays out its tensors (load() checks files against this first). */
 export function vaeArchitecture(options: VAEOptions): VaeArchitecture {
-  if (typeof options !== 'object' || options === null) {
-    throw new WavaeError('INVALID_OPTION', `VAE: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
-  }
-  checkKeys('VAE', options, KEYS);
+  const c = checkCommon('VAE', options, KEYS, { hiddenDims: [400], latentDim: 20 });
   const o = options as unknown as Record<string, unknown>;
-  const c = checkCommon('VAE', o, { hiddenDims: [400], latentDim: 20 });
   const likelihood = orDefault(o.likelihood, 'bernoulli');
   if (likelihood !== 'bernoulli' && likelihood !== 'gaussian') {
     throw new WavaeError('INVALID_OPTION', `VAE: likelihood must be 'bernoulli' or 'gaussian', got ${describe(likelihood)}`);

@@ -68,7 +68,8 @@ export interface History {
   bestEpoch?: number;
 }
 
-const KEYS = ['epochs', 'batchSize', 'optimizer', 'schedule', 'clipNorm', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'earlyStopping', 'signal'];
+/** The option names fit() accepts (fitInWorker takes the same). */
+export const FIT_OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'schedule', 'clipNorm', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'earlyStopping', 'signal'];
 
 /** Yields to the event loop so that timers, messages and aborts get through. */
 function yieldToEventLoop(): Promise<void> {
@@ -82,7 +83,7 @@ function sameOptimizer(a: Optimizer | null, config: ReturnType<typeof resolveOpt
 /** Trains model on x. */
 export async function fit(model: Model, x: Matrix | Float32Array, options: FitOptions = {}): Promise<History> {
   if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', `fit: options must be an object, got ${describe(options)}`);
-  checkKeys('fit', options, KEYS);
+  checkKeys('fit', options, FIT_OPTION_KEYS);
   const data = asMatrix('fit: x', x, model.inputDim);
   const epochs = checkInt('fit: epochs', orDefault(options.epochs, 10), 1);
   const batchSize = checkInt('fit: batchSize', orDefault(options.batchSize, 128), 1);

@@ -10,7 +10,7 @@ import { asMatrix, type Matrix } from '../matrix.js';
 import type { Autoencoder } from '../models/autoencoder.js';
 import { Model } from '../models/model.js';
 import type { VAE } from '../models/vae.js';
-import type { FitOptions, History } from '../train/fit.js';
+import { FIT_OPTION_KEYS, type FitOptions, type History } from '../train/fit.js';
 import { WORKER_SOURCE } from './generated/worker_source.js';
 import type { FromWorker, PortableFitOptions, ToWorker } from './protocol.js';
 
@@ -30,8 +30,6 @@ export interface WorkerFitResult<M extends VAE | Autoencoder> {
   model: M;
   history: History;
 }
-
-const KEYS = ['epochs', 'batchSize', 'optimizer', 'schedule', 'clipNorm', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'earlyStopping', 'signal'];
 
 /** Web Workers from a Blob URL: no file serving, no bundler configuration. */
 export function browserWorkerFactory(source: string): WorkerHandle {
@@ -61,7 +59,7 @@ export async function fitInWorkerWith<M extends VAE | Autoencoder>(factory: Work
   options: FitOptions = {}): Promise<WorkerFitResult<M>> {
   if (!(model instanceof Model)) throw new WavaeError('INVALID_OPTION', `fitInWorker: model must be a VAE or an Autoencoder, got ${describe(model)}`);
   if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', `fitInWorker: options must be an object, got ${describe(options)}`);
-  checkKeys('fitInWorker', options, KEYS);
+  checkKeys('fitInWorker', options, FIT_OPTION_KEYS);
   const data = asMatrix('fitInWorker: x', x, model.inputDim);
   const validation = options.validationData === undefined ? null : asMatrix('fitInWorker: validationData', options.validationData, model.inputDim);
   const { onBatchEnd, onEpochEnd, signal, validationData: _v, ...fit } = options;
