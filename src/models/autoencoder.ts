@@ -140,13 +140,10 @@ export class Autoencoder extends Model {
   evaluate(x: Matrix | Float32Array): EvalResult {
     const data = asMatrix('evaluate: x', x, this.inputDim);
     let total = 0;
-    const B = this.inferencePlan(data.rows);
-    for (let start = 0; start < data.rows; start += B) {
-      const n = Math.min(B, data.rows - start);
-      this.be.write(this.p.target.rows(n), data.data.subarray(start * this.inputDim, (start + n) * this.inputDim));
+    this.forEachChunk(data, (n) => this.p.target.rows(n), (_start, n) => {
       const code = this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n);
       total += this.reconstructionLoss(null, this.decoder.forward(this.be, this.p.dec, code, n), n);
-    }
+    });
     const loss = total / data.rows;
     return { loss, reconstruction: loss, kl: 0 };
   }

@@ -203,18 +203,25 @@ export abstract class Model {
   }
 
   /**
-   * Runs x through the model in chunks of the plan's capacity: each chunk's rows are written to
-   * input(n), run(n) returns the view holding the chunk's outputs (n, outCols), which are
-   * gathered into one Matrix.
+   * Walks x in chunks of the plan's capacity: each chunk's rows are written to input(n), then
+   * fn(start, n) runs on them.
    */
-  protected mapRows(x: Matrix, outCols: number, input: (n: number) => Buf, run: (n: number) => Buf): Matrix {
-    const out = new Float32Array(x.rows * outCols);
+  protected forEachChunk(x: Matrix, input: (n: number) => Buf, fn: (start: number, n: number) => void): void {
     const B = this.inferencePlan(x.rows);
     for (let start = 0; start < x.rows; start += B) {
       const n = Math.min(B, x.rows - start);
       this.be.write(input(n), x.data.subarray(start * x.cols, (start + n) * x.cols));
-      out.set(this.be.read(run(n)), start * outCols);
+      fn(start, n);
     }
+  }
+
+  /**
+   * forEachChunk where run(n) returns the view holding the chunk's outputs (n, outCols), which
+   * are gathered into one Matrix.
+   */
+  protected mapRows(x: Matrix, outCols: number, input: (n: number) => Buf, run: (n: number) => Buf): Matrix {
+    const out = new Float32Array(x.rows * outCols);
+    this.forEachChunk(x, input, (start, n) => out.set(this.be.read(run(n)), start * outCols));
     return matrix(x.rows, outCols, out);
   }
 

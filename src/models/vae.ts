@@ -211,20 +211,17 @@ export class VAE extends Model {
   evaluate(x: Matrix | Float32Array, options: { seed?: number } = {}): EvalResult {
     const data = asMatrix('evaluate: x', x, this.inputDim);
     const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0xe7a1));
-    const B = this.inferencePlan(data.rows);
-    const p = this.p;
     let recon = 0;
     let kl = 0;
-    for (let start = 0; start < data.rows; start += B) {
-      const n = Math.min(B, data.rows - start);
-      this.be.write(p.x.rows(n), data.data.subarray(start * this.inputDim, (start + n) * this.inputDim));
+    this.forEachChunk(data, (n) => this.p.x.rows(n), (_start, n) => {
+      const p = this.p;
       this.encodeRows(n);
       this.be.randn(p.eps.rows(n), rng);
       this.be.reparam_f32(p.z.rows(n), p.mean.rows(n), p.logVar.rows(n), p.eps.rows(n));
       const out = this.decoder.forward(this.be, p.dec, p.z.rows(n), n);
       recon += this.reconstructionLoss(null, out, n);
       kl += this.be.kl_normal_f32(null, null, null, p.mean.rows(n), p.logVar.rows(n), n, this.latentDim, 1);
-    }
+    });
     return { loss: (recon + kl) / data.rows, reconstruction: recon / data.rows, kl: kl / data.rows };
   }
 
@@ -234,14 +231,11 @@ export class VAE extends Model {
     const L = this.latentDim;
     const mean = new Float32Array(data.rows * L);
     const logVar = new Float32Array(data.rows * L);
-    const B = this.inferencePlan(data.rows);
-    for (let start = 0; start < data.rows; start += B) {
-      const n = Math.min(B, data.rows - start);
-      this.be.write(this.p.x.rows(n), data.data.subarray(start * this.inputDim, (start + n) * this.inputDim));
+    this.forEachChunk(data, (n) => this.p.x.rows(n), (start, n) => {
       this.encodeRows(n);
       mean.set(this.be.read(this.p.mean.rows(n)), start * L);
       logVar.set(this.be.read(this.p.logVar.rows(n)), start * L);
-    }
+    });
     return { mean: matrix(data.rows, L, mean), logVar: matrix(data.rows, L, logVar) };
   }
 
