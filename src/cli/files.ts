@@ -1,5 +1,6 @@
 // Files for the CLI: reading, dataset loading by format, and (from io/file.ts) atomic writes.
 import fs from 'node:fs';
+import { readError } from '../io/file.js';
 export { writeFileAtomic } from '../io/file.js';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -14,8 +15,7 @@ export function readFile(file: string): Uint8Array {
   try {
     return new Uint8Array(fs.readFileSync(file));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new WavaeError('INVALID_OPTION', code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${code ?? (err as Error).message}`);
+    throw readError(file, err);
   }
 }
 

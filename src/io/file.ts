@@ -42,8 +42,13 @@ export async function loadFile(file: string, options: LoadOptions = {}): Promise
   try {
     bytes = new Uint8Array(fs.readFileSync(file));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new WavaeError('INVALID_OPTION', code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${code ?? (err as Error).message}`);
+    throw readError(file, err);
   }
   return loadModel(bytes, options);
+}
+
+/** The WavaeError for a file that could not be read: missing, or why not. */
+export function readError(file: string, err: unknown): WavaeError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new WavaeError('INVALID_OPTION', code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${code ?? (err as Error).message}`);
 }
