@@ -65,23 +65,16 @@ class AePlan {
 /** A (denoising) autoencoder. */
 export class Autoencoder extends Model {
   readonly kind = 'autoencoder' as const;
-  readonly hiddenDims: number[];
-  readonly latentDim: number;
   readonly loss: 'mse' | 'bce';
-  readonly activation: Act;
   readonly denoise: Denoise | null;
   readonly encoder: Mlp;
   readonly decoder: Mlp;
 
   constructor(options: AutoencoderOptions) {
     const arch = autoencoderArchitecture(options);
-    super(arch.inputDim, arch.seed, arch.weightDecay, arch.dense, arch.extra);
+    super(arch);
     const { encSpecs, decSpecs, loss, denoise } = arch;
-    const c = arch;
-    this.hiddenDims = c.hiddenDims;
-    this.latentDim = c.latentDim;
     this.loss = loss;
-    this.activation = c.activation;
     this.denoise = denoise;
     this.encoder = new Mlp(encSpecs, this.store);
     this.decoder = new Mlp(decSpecs, this.store);

@@ -123,13 +123,26 @@ export abstract class Model {
   private decayViews: { w: Buf; dw: Buf } | null = null;
   private readonly stepLosses: StepLosses = { loss: 0, reconstruction: 0, kl: 0, objective: 0 };
 
-  protected constructor(readonly inputDim: number, readonly seed: number, readonly weightDecay: number,
-    protected readonly denseSpecs: DenseSpec[], extraTensors: TensorSpec[]) {
+  readonly inputDim: number;
+  readonly hiddenDims: number[];
+  readonly latentDim: number;
+  readonly activation: Act;
+  readonly weightDecay: number;
+  readonly seed: number;
+
+  protected constructor(arch: Architecture) {
+    this.inputDim = arch.inputDim;
+    this.hiddenDims = arch.hiddenDims;
+    this.latentDim = arch.latentDim;
+    this.activation = arch.activation;
+    this.weightDecay = arch.weightDecay;
+    this.seed = arch.seed;
+    const denseSpecs = arch.dense;
     this.be = getBackend();
-    this.layout = new ParamLayout([...denseSpecs.flatMap(denseTensors), ...extraTensors]);
+    this.layout = new ParamLayout([...denseSpecs.flatMap(denseTensors), ...arch.extra]);
     this.store = new ParamStore(this.be, this.layout);
     const values = new Float32Array(this.layout.size);
-    const rng = new Rng(seed);
+    const rng = new Rng(arch.seed);
     for (const spec of denseSpecs) denseInit(values, this.layout, spec, rng);
     this.store.restore(values);
     this.owned = { store: this.store, plan: null, optimizer: null };

@@ -83,11 +83,8 @@ class VaePlan {
 /** A variational autoencoder. */
 export class VAE extends Model {
   readonly kind = 'vae' as const;
-  readonly hiddenDims: number[];
-  readonly latentDim: number;
   readonly likelihood: 'bernoulli' | 'gaussian';
   readonly outputVariance: number | 'learned';
-  readonly activation: Act;
   readonly beta: number;
   readonly klWarmupEpochs: number;
   readonly encoder: Mlp;
@@ -99,14 +96,11 @@ export class VAE extends Model {
 
   constructor(options: VAEOptions) {
     const arch = vaeArchitecture(options);
-    const { hiddenDims, latentDim: L, activation, likelihood, outputVariance, beta, klWarmupEpochs: warm, encSpecs, heads, decSpecs } = arch;
+    const { likelihood, outputVariance, beta, klWarmupEpochs: warm, encSpecs, heads, decSpecs } = arch;
     const learned = likelihood === 'gaussian' && outputVariance === 'learned';
-    super(arch.inputDim, arch.seed, arch.weightDecay, arch.dense, arch.extra);
-    this.hiddenDims = hiddenDims;
-    this.latentDim = L;
+    super(arch);
     this.likelihood = likelihood;
     this.outputVariance = outputVariance;
-    this.activation = activation;
     this.beta = beta;
     this.klWarmupEpochs = warm;
     this.encoder = new Mlp(encSpecs, this.store);
