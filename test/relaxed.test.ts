@@ -36,11 +36,31 @@ for (const [ta, tb, m, n, k] of shapes) {
   }
   worst.push(ratio);
 }
-console.log(JSON.stringify({ variant, strictVariant: strict.variant, worst }));
+// relaxed on threads (the shared-memory form of the module) equals relaxed on one thread, bitwise
+const big = [[false, true, 128, 400, 784], [true, false, 400, 784, 128], [false, true, 3, 1030, 1400]];
+const runBig = async (threads) => {
+  await wv.init({ threads });
+  const { getBackend } = await import(${JSON.stringify(path.resolve('dist/backend/index.js'))});
+  const be = getBackend();
+  const out = [];
+  for (const [ta, tb, m, n, k] of big) {
+    const rng = new wv.Rng(m + n + k);
+    const [ab, bb, cb] = [be.alloc(m * k), be.alloc(k * n), be.alloc(m * n)];
+    be.write(ab, Float32Array.from({ length: m * k }, () => rng.uniform() - 0.5));
+    be.write(bb, Float32Array.from({ length: k * n }, () => rng.uniform() - 0.5));
+    be.gemm_f32(ta, tb, m, n, k, 1, ab, bb, 0, cb, undefined, 'relu');
+    out.push(Buffer.from(be.read(cb).buffer).toString('base64'));
+  }
+  return { variant: wv.kernelVariant(), threads: wv.threadCount(), out };
+};
+const one = await runBig(1);
+const two = await runBig(2);
+const threadsEqual = one.out.every((o, i) => o === two.out[i]);
+console.log(JSON.stringify({ variant, strictVariant: strict.variant, worst, threaded: [one.variant, one.threads, two.variant, two.threads], threadsEqual }));
 `;
 
 describe('the relaxed-SIMD GEMM', () => {
-  it('is chosen where the engine validates it, and matches the strict build within the derived tolerance', () => {
+  it('is chosen where the engine validates it, matches the strict build within the derived tolerance, and is bitwise the same on threads', () => {
     const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', SCRIPT], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
@@ -48,6 +68,8 @@ describe('the relaxed-SIMD GEMM', () => {
     expect(result.strictVariant).toBe('simd');
     for (const w of result.worst) expect(w).toBeLessThanOrEqual(1);
     expect(Math.max(...result.worst)).toBeGreaterThan(0); // the builds really differ: FMA rounds once
+    expect(result.threaded).toEqual(['relaxed-simd', 1, 'relaxed-simd', 2]);
+    expect(result.threadsEqual).toBe(true);
   });
 
   it('is used exactly where the engine validates it (Node 20 without the flag: not), and init({ strict }) is checked', async () => {

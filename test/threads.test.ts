@@ -1,12 +1,20 @@
 // Kernel threads (Node): GEMMs split across worker_threads give bitwise the results of one
-// thread on awkward shapes, training is bitwise the same, and the pool neither hangs the process
-// nor survives a new init().
+// thread on awkward shapes, training is bitwise the same (also in a training worker with its own
+// kernel threads), the pool neither hangs the process nor survives a new init(), a thread that
+// traps or dies surfaces as WORKER_FAILED, and where threads cannot run init() says why.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import * as workerThreads from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as wv from '../src/node.js';
-import { getBackend } from '../src/backend/index.js';
-import { partition } from '../src/backend/gemm-pool-node.js';
+import { DEFAULT_MAX_THREADS, getBackend, registerThreads } from '../src/backend/index.js';
+import { kernelsWasmBytes, sharedKernelsModule } from '../src/backend/kernels-module.js';
+import { sharedMemoryModule } from '../src/backend/shared-module.js';
+import { createThreadedWasmKernels, partition } from '../src/backend/threads.js';
+import { nodeThreadPlatform, nodeThreadSpawner } from '../src/backend/threads-node.js';
+import { webThreadPlatform } from '../src/backend/threads-web.js';
 import { Rng } from '../src/random.js';
 
 // every shape is above the size where GEMMs are split (m n k >= 2^22), with awkward edges:
@@ -105,5 +113,89 @@ describe('kernel threads', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('trained 2');
+  });
+
+  it('init() defaults to the cores, up to DEFAULT_MAX_THREADS, and says nothing when it gets them', async () => {
+    await wv.init();
+    expect(wv.threadCount()).toBe(Math.min(DEFAULT_MAX_THREADS, os.availableParallelism()));
+    expect(wv.threadFallback()).toBeNull();
+    await wv.init({ threads: 1 });
+    expect(wv.threadCount()).toBe(1);
+  });
+
+  it('where threads cannot run (no Web Workers here), init() runs on one thread and threadFallback() says why', async () => {
+    registerThreads(webThreadPlatform); // what a page without cross-origin isolation gets
+    try {
+      await wv.init({ threads: 3 });
+      expect(wv.threadCount()).toBe(1);
+      expect(wv.threadFallback()).toMatch(/^3 threads wanted, running on one: this environment has no Web Workers/);
+      await wv.init({ threads: 1 });
+      expect(wv.threadFallback()).toBeNull();
+    } finally {
+      registerThreads(nodeThreadPlatform(workerThreads, () => os.availableParallelism()));
+    }
+  });
+
+  it('the shared-memory modules derived at load time are byte for byte what asc builds for threads', () => {
+    const built = (name: string) => fs.readFileSync(path.resolve('build', name));
+    expect(Buffer.from(sharedMemoryModule(kernelsWasmBytes())).equals(built('kernels-mt.wasm'))).toBe(true);
+    expect(Buffer.from(sharedMemoryModule(built('kernels-relaxed.wasm'))).equals(built('kernels-relaxed-mt.wasm'))).toBe(true);
+  });
+
+  it('a thread that traps fails the call with WORKER_FAILED and its message, at once, and so does every later call', async () => {
+    const { kernels, close } = await createThreadedWasmKernels(2, nodeThreadSpawner(workerThreads), { module: (await sharedKernelsModule())!, relaxed: null });
+    try {
+      // 1 x 1024 x 4096: thread 1 writes columns 512.., placed past the end of memory; thread 0's half is in bounds
+      const [m, n, k] = [1, 1024, 4096];
+      const a = kernels.base;
+      const b = a + k;
+      expect(kernels.grow(b + k * n + 1024)).toBe(true);
+      const c = kernels.f32.length - 512;
+      const t0 = Date.now();
+      expect(() => kernels.gemm_f32(0, 0, m, n, k, 1, a, k, b, n, 0, c, n, 0, 0, 0))
+        .toThrow(expect.objectContaining({ code: 'WORKER_FAILED', message: expect.stringMatching(/kernel thread 1: .*out of bounds/) }));
+      expect(Date.now() - t0).toBeLessThan(5000); // not the dead-thread timeout
+      expect(() => kernels.gemm_f32(0, 0, m, n, k, 1, a, k, b, n, 0, a, n, 0, 0, 0)).toThrow(expect.objectContaining({ code: 'WORKER_FAILED' }));
+    } finally {
+      close();
+    }
+  });
+
+  it('a thread that dies fails the next call with WORKER_FAILED; init() starts a working pool again', async () => {
+    let victim: workerThreads.Worker | null = null;
+    const spawn = nodeThreadSpawner({ ...workerThreads, Worker: class extends workerThreads.Worker {
+      constructor(...args: ConstructorParameters<typeof workerThreads.Worker>) {
+        super(...args);
+        victim = this;
+      }
+    } } as typeof workerThreads);
+    const { kernels, close } = await createThreadedWasmKernels(2, spawn, { module: (await sharedKernelsModule())!, relaxed: null });
+    try {
+      await victim!.terminate(); // as if the thread crashed
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const a = kernels.base;
+      expect(kernels.grow(a + 3 * 256 * 256)).toBe(true);
+      expect(() => kernels.gemm_f32(0, 0, 256, 256, 256, 1, a, 256, a + 65536, 256, 0, a + 131072, 256, 0, 0, 0))
+        .toThrow(expect.objectContaining({ code: 'WORKER_FAILED', message: expect.stringMatching(/kernel thread 1 failed: exited/) }));
+    } finally {
+      close();
+    }
+    await wv.init({ threads: 2 });
+    const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20 });
+    await vae.fit(new Float32Array(784 * 256).fill(0.5), { epochs: 1, batchSize: 128 });
+    vae.dispose();
+  });
+
+  it('fitInWorker on 2 kernel threads (the worker starts its own) trains bitwise like the calling thread', async () => {
+    const rng = new Rng(4);
+    const x = Float32Array.from({ length: 384 * 784 }, () => rng.uniform());
+    await wv.init({ threads: 2 });
+    const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 9 });
+    const { model } = await wv.fitInWorker(vae, x, { epochs: 2, batchSize: 128 });
+    await vae.fit(x, { epochs: 2, batchSize: 128 });
+    const [a, b] = [vae.parameters(), model.parameters()];
+    for (const name of Object.keys(a)) expect(Buffer.from(b[name].buffer).equals(Buffer.from(a[name].buffer)), name).toBe(true);
+    vae.dispose();
+    model.dispose();
   });
 });

@@ -4,12 +4,12 @@ import type { Backend } from './backend.js';
 import type { BackendName } from './kernels.js';
 
 let active: Backend | null = null;
-let threads = 1;
+let fallback: string | null = null;
 
-/** Makes be the active backend (running its kernels on `threadsUsed` threads). */
-export function setActiveBackend(be: Backend, threadsUsed = 1): void {
+/** Makes be the active backend; `why` it runs on one thread where more were wanted. */
+export function setActiveBackend(be: Backend, why: string | null = null): void {
   active = be;
-  threads = threadsUsed;
+  fallback = why;
 }
 
 /** Which build runs the active kernels: 'js', 'simd', or 'relaxed-simd' (GEMM with fused multiply-add). */
@@ -19,14 +19,19 @@ export function kernelVariant(): 'js' | 'simd' | 'relaxed-simd' {
 
 /** Threads the active backend's kernels run on. */
 export function threadCount(): number {
+  return getBackend().threads;
+}
+
+/** Why the active backend runs on one thread where init() wanted more (asked, or by default), or null. */
+export function threadFallback(): string | null {
   getBackend();
-  return threads;
+  return fallback;
 }
 
 /** Forgets the active backend (after shutdown(), init() must run again). */
 export function clearActiveBackend(): void {
   active = null;
-  threads = 1;
+  fallback = null;
 }
 
 /** The active backend's name; throws NOT_INITIALIZED before init(). */

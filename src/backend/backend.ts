@@ -21,6 +21,11 @@ export class Backend {
     return this.k.variant;
   }
 
+  /** Threads the kernels run on (the calling one included). */
+  get threads(): number {
+    return this.k.threads;
+  }
+
   constructor(private readonly k: Kernels) {
     this.name = k.name;
     this.heap = new HeapAllocator(k.base, (floats) => k.grow(floats));

@@ -1,36 +1,46 @@
 // Backend selection: init() picks 'wasm' when the engine validates SIMD WebAssembly, else 'js';
-// init({ backend }) forces one; backendName() tells which is active.
+// init({ backend }) forces one; backendName() tells which is active. The wasm backend runs on
+// the cores (up to DEFAULT_MAX_THREADS) where the platform has threads: Web Workers by default
+// (cross-origin isolated pages), worker_threads once the Node entry registers them.
 import { WavaeError, checkKeys, describe } from '../errors.js';
 import { Backend } from './backend.js';
 import { JsKernels } from './js.js';
-import type { BackendName, Kernels } from './kernels.js';
+import type { BackendName } from './kernels.js';
 import { createWasmKernels, simdSupported } from './wasm.js';
-import { kernelsModule, relaxedGemmModule } from './kernels-module.js';
+import { kernelsModule, relaxedGemmModule, sharedKernelsModule, sharedRelaxedGemmModule } from './kernels-module.js';
+import { createThreadedWasmKernels, type ThreadPlatform } from './threads.js';
+import { webThreadPlatform } from './threads-web.js';
 import { clearActiveBackend, setActiveBackend } from './active.js';
 
 export { Backend } from './backend.js';
 export type { Buf } from './backend.js';
 export type { Act, BackendName } from './kernels.js';
-export { backendName, getBackend, kernelVariant, threadCount } from './active.js';
+export { backendName, getBackend, kernelVariant, threadCount, threadFallback } from './active.js';
+export type { ThreadPlatform } from './threads.js';
 
 /** Options of init(). */
 export interface InitOptions {
   /** Force a backend; default: 'wasm' where SIMD WebAssembly validates, else 'js'. */
   backend?: BackendName;
-  /** Kernel threads for the wasm backend (Node); 1 runs everything on the calling thread. */
+  /**
+   * Kernel threads for the wasm backend, the calling one included; default: the cores, up to
+   * DEFAULT_MAX_THREADS. Where threads cannot run (a page that is not cross-origin isolated),
+   * wavae runs on one and threadFallback() says why.
+   */
   threads?: number;
   /** true: never use the relaxed-SIMD GEMM (fused multiply-add), even where the engine has it. */
   strict?: boolean;
 }
 
-/** Creates threaded wasm kernels; registered by the Node entry (worker_threads). */
-type ThreadedFactory = (threads: number) => Promise<{ kernels: Kernels; close: () => void }>;
-let threadedFactory: ThreadedFactory | null = null;
+/** The most threads init() uses by default (GEMMs at the VAE's shapes gain little beyond). */
+export const DEFAULT_MAX_THREADS = 4;
+
+let platform: ThreadPlatform = webThreadPlatform;
 let closeActive: (() => void) | null = null;
 
-/** Lets init({ threads }) use threads (the Node entry calls this). */
-export function registerThreads(factory: ThreadedFactory): void {
-  threadedFactory = factory;
+/** Lets init() run kernels on threads: each entry registers its platform's (Node, browsers). */
+export function registerThreads(threads: ThreadPlatform): void {
+  platform = threads;
 }
 
 /** Creates a backend of the given kind (independent heap); 'wasm' fails where SIMD is missing. */
@@ -39,14 +49,26 @@ export async function createBackend(name: BackendName, options: { strict?: boole
   if (name !== 'wasm') {
     throw new WavaeError('INVALID_OPTION', `backend must be 'wasm' or 'js', got ${describe(name)}`);
   }
-  if (!simdSupported()) {
-    throw new WavaeError('BACKEND_UNAVAILABLE', "backend 'wasm' needs SIMD WebAssembly, which this engine does not validate; use 'js'");
-  }
+  checkSimd();
   try {
     return new Backend(await createWasmKernels(await kernelsModule(), options.strict ? null : await relaxedGemmModule()));
   } catch (err) {
     throw new WavaeError('BACKEND_UNAVAILABLE', `backend 'wasm' failed to start: ${(err as Error).message}`);
   }
+}
+
+function checkSimd(): void {
+  if (!simdSupported()) {
+    throw new WavaeError('BACKEND_UNAVAILABLE', "backend 'wasm' needs SIMD WebAssembly, which this engine does not validate; use 'js'");
+  }
+}
+
+/** Why kernel threads cannot run here, or null with the shared-memory kernels when they can. */
+async function threadSupport(): Promise<{ reason: string; module?: undefined } | { reason: null; module: WebAssembly.Module }> {
+  const reason = platform.unavailable();
+  if (reason) return { reason };
+  const module = await sharedKernelsModule();
+  return module ? { reason: null, module } : { reason: 'this engine does not validate shared-memory WebAssembly' };
 }
 
 /** Starts wavae: 'wasm' if SIMD WebAssembly is supported, else 'js'; { backend } forces one. */
@@ -59,28 +81,32 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
     throw new WavaeError('INVALID_OPTION', `init: strict must be a boolean, got ${describe(options.strict)}`);
   }
   const name = options.backend ?? (simdSupported() ? 'wasm' : 'js');
-  const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-    throw new WavaeError('INVALID_OPTION', `init: threads must be an integer in [1, 64], got ${describe(threads)}`);
+  if (name === 'wasm') checkSimd();
+  if (options.threads !== undefined) {
+    const t = options.threads;
+    if (!Number.isInteger(t) || t < 1 || t > 64) {
+      throw new WavaeError('INVALID_OPTION', `init: threads must be an integer in [1, 64], got ${describe(t)}`);
+    }
+    if (t > 1 && name !== 'wasm') throw new WavaeError('INVALID_OPTION', `init: threads need the wasm backend, got backend '${name}'`);
   }
+  const strict = options.strict ?? false;
+  const wanted = options.threads ?? (name === 'wasm' ? Math.max(1, Math.min(DEFAULT_MAX_THREADS, platform.cores())) : 1);
+  let fallback: string | null = null;
   let be: Backend;
   let close: (() => void) | null = null;
-  if (threads > 1) {
-    if (name !== 'wasm') throw new WavaeError('INVALID_OPTION', `init: threads need the wasm backend, got backend '${name}'`);
-    if (!threadedFactory || typeof SharedArrayBuffer === 'undefined') {
-      throw new WavaeError('BACKEND_UNAVAILABLE', 'init: threads are available in Node (the wasm backend on worker_threads); ' +
-        'this environment runs wavae on one thread');
-    }
-    if (!simdSupported()) throw new WavaeError('BACKEND_UNAVAILABLE', "backend 'wasm' needs SIMD WebAssembly, which this engine does not validate; use 'js'");
-    const threaded = await threadedFactory(threads);
+  const support = wanted > 1 ? await threadSupport() : null;
+  if (support?.reason) fallback = `${wanted} threads wanted, running on one: ${support.reason}`;
+  if (support && support.reason === null) {
+    const relaxed = strict ? null : await sharedRelaxedGemmModule();
+    const threaded = await createThreadedWasmKernels(wanted, platform.spawn, { module: support.module, relaxed });
     be = new Backend(threaded.kernels);
     close = threaded.close;
   } else {
-    be = await createBackend(name, { strict: options.strict ?? false });
+    be = await createBackend(name, { strict });
   }
   closeActive?.();
   closeActive = close;
-  setActiveBackend(be, threads);
+  setActiveBackend(be, fallback);
   return be.name;
 }
 

@@ -36,6 +36,7 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 export class JsKernels implements Kernels {
   readonly name = 'js' as const;
   readonly variant = 'js' as const;
+  readonly threads = 1;
   readonly base = HEAP_BASE;
   f32: Float32Array;
   private raw = new Float64Array(0); // gemm products before the epilogue, grown to the largest m * n seen

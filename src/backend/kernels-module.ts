@@ -1,8 +1,10 @@
-// The kernels' WebAssembly module: the bytes embedded by the build (base64, generated from
-// assembly/), decoded and compiled once. Kept apart from wasm.ts so that a Worker, which receives
-// the compiled module from the page, does not carry the bytes a second time.
+// The kernels' WebAssembly modules: the bytes embedded by the build (base64, generated from
+// assembly/), decoded and compiled once; their shared-memory forms (threads) are derived from
+// the same bytes (shared-module.ts). Kept apart from wasm.ts so that a Worker, which receives the
+// compiled modules from the page, does not carry the bytes a second time.
 import { KERNELS_RELAXED_WASM_BASE64 } from './generated/kernels_relaxed_wasm.js';
 import { KERNELS_WASM_BASE64 } from './generated/kernels_wasm.js';
+import { sharedMemoryModule } from './shared-module.js';
 
 /** Bytes from base64 (how the build embeds every wasm module). */
 export function decodeBase64(base64: string): Uint8Array<ArrayBuffer> {
@@ -17,28 +19,41 @@ export function kernelsWasmBytes(): Uint8Array<ArrayBuffer> {
   return decodeBase64(KERNELS_WASM_BASE64);
 }
 
-let relaxed: Promise<WebAssembly.Module | null> | null = null;
+/** Compiles bytes, or null where the engine does not validate them. */
+async function compileIfValid(bytes: Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module | null> {
+  try {
+    return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
+  } catch {
+    return null;
+  }
+}
+
+const cache = new Map<string, Promise<WebAssembly.Module | null>>();
+function once(key: string, make: () => Promise<WebAssembly.Module | null>): Promise<WebAssembly.Module | null> {
+  let p = cache.get(key);
+  if (!p) cache.set(key, (p = make()));
+  return p;
+}
+
+/** The compiled kernels module (compiled on first use, then shared). */
+export async function kernelsModule(): Promise<WebAssembly.Module> {
+  return (await once('kernels', () => WebAssembly.compile(kernelsWasmBytes())))!;
+}
 
 /**
  * The relaxed-SIMD GEMM module (fused multiply-add), or null where the engine does not validate
  * relaxed SIMD (Node 20 without --experimental-wasm-relaxed-simd; Chromium and Node 22+ do).
  */
 export function relaxedGemmModule(): Promise<WebAssembly.Module | null> {
-  relaxed ??= (async () => {
-    const bytes = decodeBase64(KERNELS_RELAXED_WASM_BASE64);
-    try {
-      return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
-    } catch {
-      return null;
-    }
-  })();
-  return relaxed;
+  return once('relaxed', () => compileIfValid(decodeBase64(KERNELS_RELAXED_WASM_BASE64)));
 }
 
-let compiled: Promise<WebAssembly.Module> | null = null;
+/** The kernels on a shared memory (threads), or null where the engine has no shared memory. */
+export function sharedKernelsModule(): Promise<WebAssembly.Module | null> {
+  return once('kernels-shared', () => compileIfValid(sharedMemoryModule(kernelsWasmBytes())));
+}
 
-/** The compiled kernels module (compiled on first use, then shared). */
-export function kernelsModule(): Promise<WebAssembly.Module> {
-  compiled ??= WebAssembly.compile(kernelsWasmBytes());
-  return compiled;
+/** The relaxed-SIMD GEMM on a shared memory, or null (no relaxed SIMD or no shared memory). */
+export function sharedRelaxedGemmModule(): Promise<WebAssembly.Module | null> {
+  return once('relaxed-shared', () => compileIfValid(sharedMemoryModule(decodeBase64(KERNELS_RELAXED_WASM_BASE64))));
 }

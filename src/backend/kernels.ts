@@ -17,6 +17,8 @@ export interface Kernels {
   readonly name: BackendName;
   /** Which build runs the kernels: 'js', 'simd', or 'relaxed-simd' (GEMM with fused multiply-add). */
   readonly variant: 'js' | 'simd' | 'relaxed-simd';
+  /** Threads the kernels run on (the calling one included). */
+  readonly threads: number;
   /** The float32 view of the whole heap; a new view after every grow(). */
   readonly f32: Float32Array;
   /** First float offset usable by the allocator (after static data and the gemm workspace). */

@@ -30,6 +30,9 @@ export function simdSupported(): boolean {
 
 const PAGE = 65536;
 
+/** Bytes reserved for the thread pool's control block (threads.ts). */
+export const CONTROL_BLOCK_BYTES = 512;
+
 /**
  * Instantiates the SIMD kernels from a compiled module (see kernels-module.ts); with a
  * relaxed-SIMD GEMM module, its gemm_f32 (fused multiply-add) replaces the strict one.
@@ -44,7 +47,7 @@ export async function createWasmKernels(module: WebAssembly.Module, relaxedGemm:
   return kernels;
 }
 
-/** Splits a gemm across threads (gemm-pool-node.ts); arguments as the export takes them. */
+/** Splits a gemm across threads (threads.ts); arguments as the export takes them. */
 export interface GemmRunner {
   gemm(args: Float64Array): void;
 }
@@ -58,7 +61,7 @@ export class WasmKernels implements Kernels {
   f32: Float32Array;
   /** Byte offsets of the gemm workspaces of threads 1.. (thread 0, this instance, uses its own). */
   readonly threadWorkspaces: number[] = [];
-  /** Byte offset of 256 bytes for thread coordination (shared memory only). */
+  /** Byte offset of CONTROL_BLOCK_BYTES for thread coordination (shared memory only). */
   readonly control: number;
   /** Set by a thread pool: gemm calls then go to it. */
   runner: GemmRunner | null = null;
@@ -68,14 +71,14 @@ export class WasmKernels implements Kernels {
   private readonly workspace: number;
   private gemmFn: KernelFn;
 
-  constructor(exports: WasmExports, threads = 1) {
+  constructor(exports: WasmExports, readonly threads = 1) {
     this.memory = exports.memory;
     this.x = exports as unknown as Record<string, KernelFn>;
     const wsBytes = align64(exports.gemm_workspace_floats() * 4);
     const ws = align64(exports.heap_base());
     for (let t = 1; t < threads; t++) this.threadWorkspaces.push(ws + t * wsBytes);
     this.control = ws + threads * wsBytes;
-    this.base = align64(this.control + 256) / 4;
+    this.base = align64(this.control + CONTROL_BLOCK_BYTES) / 4;
     this.f32 = new Float32Array(this.memory.buffer);
     if (!this.grow(this.base + 1024)) throw new Error('cannot allocate the gemm workspace');
     exports.gemm_set_workspace(ws);

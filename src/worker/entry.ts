@@ -5,7 +5,12 @@
 import { setActiveBackend } from '../backend/active.js';
 import { Backend } from '../backend/backend.js';
 import { JsKernels } from '../backend/js.js';
+import type { Kernels } from '../backend/kernels.js';
+import { createThreadedWasmKernels } from '../backend/threads.js';
+import { nodeThreadSpawner } from '../backend/threads-node.js';
+import { webThreadSpawner } from '../backend/threads-web.js';
 import { createWasmKernels } from '../backend/wasm.js';
+import type * as WorkerThreads from 'node:worker_threads';
 import { WavaeError } from '../errors.js';
 import { loadModel } from '../io/load.js';
 import { saveModel } from '../io/save.js';
@@ -19,8 +24,26 @@ const scope = globalThis as unknown as {
 const post = (message: FromWorker, transfer: Transferable[] = []): void => scope.postMessage(message, transfer);
 let controller: AbortController | null = null;
 
+/** The kernels the caller's backend runs: the same build and variant, on as many threads (its own). */
+async function kernels(m: Extract<ToWorker, { type: 'start' }>): Promise<{ kernels: Kernels; close: () => void }> {
+  if (!m.module) return { kernels: new JsKernels(), close: () => {} };
+  if (m.threads === 1) return { kernels: await createWasmKernels(m.module, m.relaxed), close: () => {} };
+  // in a Node worker_thread, the prelude (node-worker.ts) hands over worker_threads
+  const wt = (globalThis as { wavaeWorkerThreads?: typeof WorkerThreads }).wavaeWorkerThreads;
+  return createThreadedWasmKernels(m.threads, wt ? nodeThreadSpawner(wt) : webThreadSpawner, { module: m.module, relaxed: m.relaxed });
+}
+
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
-  setActiveBackend(new Backend(m.module ? await createWasmKernels(m.module, m.relaxed) : new JsKernels()));
+  const backend = await kernels(m);
+  setActiveBackend(new Backend(backend.kernels));
+  try {
+    await train(m);
+  } finally {
+    backend.close();
+  }
+}
+
+async function train(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const model = loadModel(m.modelBytes);
   controller = new AbortController();
   const history = await model.fit(matrix(m.x.length / m.cols, m.cols, m.x), {

@@ -2,7 +2,7 @@
 // so that the calling thread stays responsive. Progress streams back to the callbacks, an
 // AbortSignal stops training cleanly, and the trained model comes back as a new model built from
 // the transferred model file. A worker that fails or dies rejects the promise with a WavaeError.
-import { kernelsModule, relaxedGemmModule } from '../backend/kernels-module.js';
+import { kernelsModule, relaxedGemmModule, sharedKernelsModule, sharedRelaxedGemmModule } from '../backend/kernels-module.js';
 import { WavaeError, checkKeys, describe } from '../errors.js';
 import { loadModel } from '../io/load.js';
 import { saveModel } from '../io/save.js';
@@ -65,8 +65,9 @@ export async function fitInWorkerWith<M extends VAE | Autoencoder>(factory: Work
   const { onBatchEnd, onEpochEnd, signal, validationData: _v, ...fit } = options;
   const portable: PortableFitOptions = fit;
   const modelBytes = saveModel(model, { optimizer: true });
-  const module = model.be.name === 'wasm' ? await kernelsModule() : null;
-  const relaxed = model.be.variant === 'relaxed-simd' ? await relaxedGemmModule() : null;
+  const threads = model.be.threads;
+  const module = model.be.name !== 'wasm' ? null : threads > 1 ? await sharedKernelsModule() : await kernelsModule();
+  const relaxed = model.be.variant !== 'relaxed-simd' ? null : threads > 1 ? await sharedRelaxedGemmModule() : await relaxedGemmModule();
   const xCopy = data.data.slice();
   const valCopy = validation ? validation.data.slice() : null;
   const worker = factory(WORKER_SOURCE);
@@ -94,7 +95,7 @@ export async function fitInWorkerWith<M extends VAE | Autoencoder>(factory: Work
     signal?.addEventListener('abort', onAbort);
     const transfer: Transferable[] = [modelBytes.buffer, xCopy.buffer];
     if (valCopy) transfer.push(valCopy.buffer);
-    worker.postMessage({ type: 'start', module, relaxed, modelBytes, x: xCopy, validation: valCopy, cols: model.inputDim, fit: portable,
+    worker.postMessage({ type: 'start', module, relaxed, threads, modelBytes, x: xCopy, validation: valCopy, cols: model.inputDim, fit: portable,
       batchEvents: onBatchEnd !== undefined }, transfer);
   });
 }

@@ -1,10 +1,12 @@
 // Training workers on Node's worker_threads: the bundled worker script is evaluated in a
 // thread whose globalThis.postMessage / onmessage are wired to the parent port.
 import { Worker } from 'node:worker_threads';
-import { scriptExecArgv } from '../backend/gemm-pool-node.js';
+import { scriptExecArgv } from '../backend/threads-node.js';
 import type { WorkerHandle } from './fit-in-worker.js';
 
+// the worker bundle is platform-neutral: it gets worker_threads (for its kernel threads) from here
 const PRELUDE = `const { parentPort } = require('node:worker_threads');
+globalThis.wavaeWorkerThreads = require('node:worker_threads');
 globalThis.postMessage = (message, transfer) => parentPort.postMessage(message, transfer);
 parentPort.on('message', (data) => globalThis.onmessage && globalThis.onmessage({ data }));
 `;

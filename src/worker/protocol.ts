@@ -8,10 +8,12 @@ export type PortableFitOptions = Omit<FitOptions, 'onBatchEnd' | 'onEpochEnd' | 
 export type ToWorker =
   | {
     type: 'start';
-    /** The compiled kernels (wasm backend), or null for the js backend. */
+    /** The compiled kernels (wasm backend; shared-memory form when threads > 1), or null for the js backend. */
     module: WebAssembly.Module | null;
     /** The relaxed-SIMD GEMM when the caller uses it (so the worker computes the same bits). */
     relaxed: WebAssembly.Module | null;
+    /** Kernel threads, as the caller's backend runs them (the worker starts its own). */
+    threads: number;
     modelBytes: Uint8Array;
     x: Float32Array;
     validation: Float32Array | null;
