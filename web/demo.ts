@@ -173,7 +173,11 @@ async function loadModelFile(bytes: Uint8Array, name: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  $('backend').textContent = `Backend: ${await wv.init()}.`;
+  const backend = await wv.init();
+  const threads = wv.threadCount();
+  const why = wv.threadFallback();
+  $('backend').textContent = `Backend: ${backend} (${wv.kernelVariant()}), ${threads === 1 ? 'one thread' : `${threads} threads`}` +
+    (why ? ` (${why.replace(/^.*running on one: /, '')}).` : '.');
   Object.assign(window, { wv, demo: { get model() { return model; }, refresh } });
   const data = await wv.datasets.mnist({ baseUrl: params.get('mnist') ?? 'mnist' });
   test = data.test.images;
