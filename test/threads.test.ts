@@ -12,7 +12,8 @@ import * as wv from '../src/node.js';
 import { DEFAULT_MAX_THREADS, getBackend, registerThreads } from '../src/backend/index.js';
 import { kernelsWasmBytes, sharedKernelsModule } from '../src/backend/kernels-module.js';
 import { sharedMemoryModule } from '../src/backend/shared-module.js';
-import { createThreadedWasmKernels, partition } from '../src/backend/threads.js';
+import { createThreadedWasmKernels } from '../src/backend/threads.js';
+import { partition } from '../src/backend/split-ops.js';
 import { nodeThreadPlatform, nodeThreadSpawner } from '../src/backend/threads-node.js';
 import { webThreadPlatform } from '../src/backend/threads-web.js';
 import { Rng } from '../src/random.js';
@@ -71,19 +72,36 @@ describe('kernel threads', () => {
     }
   });
 
-  it('training on 2 threads is bitwise the training on one', async () => {
+  it('training on 2 and 3 threads is bitwise the training on one, with every optimizer (updates split by ranges)', async () => {
     const rng = new Rng(2);
-    const x = Float32Array.from({ length: 512 * 784 }, () => rng.uniform());
-    const train = async (threads: number) => {
-      await wv.init({ threads });
-      const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 3 });
-      await vae.fit(x, { epochs: 2, batchSize: 128 });
-      const p = vae.parameters();
-      vae.dispose();
-      return p;
-    };
-    const [a, b] = [await train(1), await train(2)];
-    for (const name of Object.keys(a)) expect(Buffer.from(b[name].buffer).equals(Buffer.from(a[name].buffer)), name).toBe(true);
+    const x = Float32Array.from({ length: 384 * 784 }, () => rng.uniform());
+    const optimizers: wv.OptimizerConfig[] = [{ type: 'adam' }, { type: 'adamw', weightDecay: 0.01 },
+      { type: 'sgd', lr: 0.01, momentum: 0.9, nesterov: true }, { type: 'sgd', lr: 0.01, weightDecay: 1e-4 }];
+    for (const optimizer of optimizers) {
+      const train = async (threads: number) => {
+        await wv.init({ threads });
+        const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 3 });
+        await vae.fit(x, { epochs: 2, batchSize: 128, optimizer });
+        const p = vae.parameters();
+        vae.dispose();
+        return p;
+      };
+      const one = await train(1);
+      for (const threads of [2, 3]) {
+        const many = await train(threads);
+        for (const name of Object.keys(one)) expect(Buffer.from(many[name].buffer).equals(Buffer.from(one[name].buffer)), `${optimizer.type} ${threads} ${name}`).toBe(true);
+      }
+    }
+  });
+
+  it('the range partition covers every element once, in whole 16-float blocks', () => {
+    for (const [n, t] of [[652824, 2], [32768, 3], [100003, 4], [17, 3]]) {
+      const parts = Array.from({ length: t }, (_, i) => partition(n, t, i, 16));
+      expect(parts[0][0]).toBe(0);
+      expect(parts[t - 1][1]).toBe(n);
+      for (let i = 1; i < t; i++) expect(parts[i][0]).toBe(parts[i - 1][1]);
+      for (const [i0] of parts) expect(i0 % 16 === 0 || i0 === n).toBe(true);
+    }
   });
 
   it('bad thread counts and threads on the js backend are clear errors', async () => {

@@ -1,7 +1,8 @@
 // Kernel threads, whatever the platform: the kernels run on a shared WebAssembly.Memory, and a
 // pool of threads (worker_threads in Node, Web Workers in browsers: the platform supplies a
 // ThreadSpawner), each with its own instance and gemm workspace, splits every large GEMM by
-// columns of C. The partition is fixed (chunks of whole 8-column tiles) and each element of C is
+// columns of C and every large optimizer update by ranges of parameters (SPLIT_OPS). The
+// partition is fixed (whole 8-column tiles, whole 16-float blocks) and each output element is
 // computed by exactly one thread with the same arithmetic, so results are bitwise identical for
 // any thread count. The calling thread computes its share, then waits on the control block:
 // Atomics.wait where the engine lets it block (Node, Workers), a spin on Atomics.load where it
@@ -9,7 +10,8 @@
 import { WavaeError } from '../errors.js';
 import type { Kernels } from './kernels.js';
 import { SHARED_PAGES } from './shared-module.js';
-import { CONTROL_BLOCK_BYTES, WasmKernels, type GemmRunner } from './wasm.js';
+import { OP, SPLIT_OPS, partition, runPart } from './split-ops.js';
+import { CONTROL_BLOCK_BYTES, WasmKernels, type KernelRunner } from './wasm.js';
 
 /** What a kernel thread receives: modules, the shared memory, and where its state lives. */
 export interface ThreadData {
@@ -39,22 +41,9 @@ export interface ThreadPlatform {
   spawn: ThreadSpawner;
 }
 
-/** Columns [j0, j1) of an n-column GEMM for thread t of `threads`, whole 8-column tiles each. */
-export function partition(n: number, threads: number, t: number): [number, number] {
-  const chunk = Math.ceil(Math.ceil(n / threads) / 8) * 8;
-  return [Math.min(n, t * chunk), Math.min(n, (t + 1) * chunk)];
-}
-
-/** Runs the columns [j0, j1) of the GEMM described by g (the export's arguments, byte offsets). */
-function runShare(gemm: (...args: number[]) => void, g: Float64Array, j0: number, j1: number): void {
-  if (j1 <= j0) return;
-  const [transA, transB, m, , k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, actAlpha] = g;
-  const bOff = transB ? b + j0 * ldb * 4 : b + j0 * 4;
-  gemm(transA, transB, m, j1 - j0, k, alpha, a, lda, bOff, ldb, beta, c + j0 * 4, ldc, bias ? bias + j0 * 4 : 0, act, actAlpha);
-}
-
 // control block (Int32 slots): generation, stop flag, finished threads, failed flag; the job as
-// Float64 from byte 64 (16 slots); a failing thread's message as UTF-16 from byte 256
+// Float64 from byte 64 (op number and up to 23 arguments); a failing thread's message as UTF-16
+// from byte 256
 const GEN = 0;
 const STOP = 1;
 const DONE = 2;
@@ -62,23 +51,25 @@ const FAILED = 3;
 const JOB = 64;
 const MESSAGE = 256;
 const MESSAGE_CHARS = 120;
+const JOB_SLOTS = (MESSAGE - JOB) / 8;
 if (MESSAGE + 2 * MESSAGE_CHARS > CONTROL_BLOCK_BYTES) throw new Error('the control block outgrew its reservation');
 
 /** The body of every kernel thread, as source: it must not close over anything. */
 const THREAD_SOURCE = `(data, ready) => {
+  const runPart = ${runPart.toString()};
   const partition = ${partition.toString()};
-  const runShare = ${runShare.toString()};
+  const ops = ${JSON.stringify(SPLIT_OPS)};
   const { module, relaxed, memory, workspace, control, index, threads } = data;
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   instance.exports.gemm_set_workspace(workspace);
-  let gemm = instance.exports.gemm_f32;
+  const fns = ops.map((op) => instance.exports[op.name]);
   if (relaxed) {
     const fused = new WebAssembly.Instance(relaxed, { env: { memory } });
     fused.exports.gemm_set_workspace(workspace);
-    gemm = fused.exports.gemm_f32;
+    fns[0] = fused.exports.gemm_f32;
   }
   const i32 = new Int32Array(memory.buffer, control, ${MESSAGE / 4});
-  const job = new Float64Array(memory.buffer, control + ${JOB}, 16);
+  const job = new Float64Array(memory.buffer, control + ${JOB}, ${JOB_SLOTS});
   const message = new Uint16Array(memory.buffer, control + ${MESSAGE}, ${MESSAGE_CHARS});
   ready();
   let seen = 0;
@@ -87,8 +78,7 @@ const THREAD_SOURCE = `(data, ready) => {
     seen = Atomics.load(i32, ${GEN});
     if (Atomics.load(i32, ${STOP})) break;
     try {
-      const [j0, j1] = partition(job[3], threads, index);
-      runShare(gemm, job, j0, j1);
+      runPart(fns, ops, job, threads, index, partition);
     } catch (err) {
       if (Atomics.compareExchange(i32, ${FAILED}, 0, index) === 0) {
         const text = 'kernel thread ' + index + ': ' + (err && err.message || String(err));
@@ -110,7 +100,7 @@ function canBlock(): boolean {
   }
 }
 
-class ThreadPool implements GemmRunner {
+class ThreadPool implements KernelRunner {
   private readonly i32: Int32Array;
   private readonly job: Float64Array;
   private readonly message: Uint16Array;
@@ -121,10 +111,10 @@ class ThreadPool implements GemmRunner {
   readonly ready: Promise<void>;
 
   constructor(spawn: ThreadSpawner, data: Omit<ThreadData, 'index' | 'workspace'>, workspaces: number[],
-    private readonly gemm0: (...args: number[]) => void) {
+    private readonly fns: ((...args: number[]) => void)[]) {
     const { memory, control, threads } = data;
     this.i32 = new Int32Array(memory.buffer, control, MESSAGE / 4);
-    this.job = new Float64Array(memory.buffer, control + JOB, 16);
+    this.job = new Float64Array(memory.buffer, control + JOB, JOB_SLOTS);
     this.message = new Uint16Array(memory.buffer, control + MESSAGE, MESSAGE_CHARS);
     this.i32.fill(0);
     const started: Promise<void>[] = [];
@@ -145,17 +135,17 @@ class ThreadPool implements GemmRunner {
     return this.handles.length + 1;
   }
 
-  gemm(g: Float64Array): void {
+  run(op: number, args: Float64Array, work: number): void {
     if (this.failure) throw new WavaeError('WORKER_FAILED', this.failure);
-    this.job.set(g);
+    this.job[0] = op;
+    this.job.set(args.subarray(0, SPLIT_OPS[op].args), 1);
     Atomics.store(this.i32, DONE, 0);
     Atomics.add(this.i32, GEN, 1);
     Atomics.notify(this.i32, GEN);
-    const [j0, j1] = partition(g[3], this.threads, 0);
     try {
-      runShare(this.gemm0, g, j0, j1);
+      runPart(this.fns, SPLIT_OPS, this.job, this.threads, 0, partition);
     } finally {
-      this.waitForOthers(g);
+      this.waitForOthers(work);
     }
     if (Atomics.load(this.i32, FAILED)) {
       this.failure = String.fromCharCode(...this.message).replace(/\0+$/, '');
@@ -163,9 +153,9 @@ class ThreadPool implements GemmRunner {
     }
   }
 
-  /** Waits until every other thread finished the job; a thread that died cannot answer, so give up after a generous time. */
-  private waitForOthers(g: Float64Array): void {
-    const deadline = Date.now() + 10_000 + (2 * g[2] * g[3] * g[4]) / 1e6;
+  /** Waits until every other thread finished the job (`work`: about its flops); a thread that died cannot answer, so give up after a generous time. */
+  private waitForOthers(work: number): void {
+    const deadline = Date.now() + 10_000 + work / 1e6;
     const others = this.threads - 1;
     let spins = 0;
     for (;;) {
@@ -204,13 +194,13 @@ export async function createThreadedWasmKernels(threads: number, spawn: ThreadSp
   const memory = new WebAssembly.Memory({ ...SHARED_PAGES, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const kernels = new WasmKernels(instance.exports as unknown as ConstructorParameters<typeof WasmKernels>[0], threads);
-  let gemm0 = instance.exports.gemm_f32 as (...args: number[]) => void;
+  const fns = SPLIT_OPS.map((op) => instance.exports[op.name] as (...args: number[]) => void);
   if (relaxed) {
     const fused = await WebAssembly.instantiate(relaxed, { env: { memory } });
     kernels.useRelaxedGemm(fused.exports as unknown as ConstructorParameters<typeof WasmKernels>[0]);
-    gemm0 = fused.exports.gemm_f32 as (...args: number[]) => void;
+    fns[OP.gemm] = fused.exports.gemm_f32 as (...args: number[]) => void;
   }
-  const pool = new ThreadPool(spawn, { module, relaxed, memory, control: kernels.control, threads }, kernels.threadWorkspaces, gemm0);
+  const pool = new ThreadPool(spawn, { module, relaxed, memory, control: kernels.control, threads }, kernels.threadWorkspaces, fns);
   try {
     await pool.ready;
   } catch (err) {

@@ -2,6 +2,7 @@
 // kernels-module.ts) and forwards each op with offsets converted from floats to bytes. Owns the wasm
 // memory; f32 is replaced after every growth so that no caller keeps a detached view.
 import type { BackendName, Kernels } from './kernels.js';
+import { OP } from './split-ops.js';
 
 /** The raw exports of build/kernels.wasm: byte offsets, dimensions, numbers. */
 interface WasmExports {
@@ -47,10 +48,14 @@ export async function createWasmKernels(module: WebAssembly.Module, relaxedGemm:
   return kernels;
 }
 
-/** Splits a gemm across threads (threads.ts); arguments as the export takes them. */
-export interface GemmRunner {
-  gemm(args: Float64Array): void;
+/** Splits a kernel across threads (threads.ts): op number (split-ops.ts), the export's arguments, about its flops. */
+export interface KernelRunner {
+  run(op: number, args: Float64Array, work: number): void;
 }
+
+/** Below these sizes, waking threads costs more than it saves (measured at the VAE's shapes). */
+const SPLIT_GEMM_MADDS = 1 << 22;
+const SPLIT_ELEMENTS = 1 << 15;
 
 /** The kernels over one wasm instance; with shared memory, extra workspaces for other threads. */
 export class WasmKernels implements Kernels {
@@ -64,7 +69,7 @@ export class WasmKernels implements Kernels {
   /** Byte offset of CONTROL_BLOCK_BYTES for thread coordination (shared memory only). */
   readonly control: number;
   /** Set by a thread pool: gemm calls then go to it. */
-  runner: GemmRunner | null = null;
+  runner: KernelRunner | null = null;
   private readonly memory: WebAssembly.Memory;
   private readonly x: Record<string, KernelFn>;
   private readonly args = new Float64Array(16);
@@ -112,11 +117,11 @@ export class WasmKernels implements Kernels {
   gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
     bias: number, act: number, actAlpha: number): void {
-    if (this.runner && m * n * k >= 1 << 22 && n >= 16) { // below ~8 MFLOP, waking threads costs more than it saves
+    if (this.runner && m * n * k >= SPLIT_GEMM_MADDS && n >= 16) {
       const g = this.args;
       g[0] = transA; g[1] = transB; g[2] = m; g[3] = n; g[4] = k; g[5] = alpha; g[6] = a * 4; g[7] = lda;
       g[8] = b * 4; g[9] = ldb; g[10] = beta; g[11] = c * 4; g[12] = ldc; g[13] = bias * 4; g[14] = act; g[15] = actAlpha;
-      this.runner.gemm(g);
+      this.runner.run(OP.gemm, g, 2 * m * n * k);
       return;
     }
     this.gemmFn(transA, transB, m, n, k, alpha, a * 4, lda, b * 4, ldb, beta, c * 4, ldc, bias * 4, act, actAlpha);
@@ -164,14 +169,28 @@ export class WasmKernels implements Kernels {
     this.x.reparam_backward_f32(dmean * 4, dlogvar * 4, dz * 4, logvar * 4, eps * 4, len);
   }
   sgd_f32(param: number, grad: number, len: number, lr: number, wd: number): void {
-    this.x.sgd_f32(param * 4, grad * 4, len, lr, wd);
+    if (this.splits(len)) this.split(OP.sgd, len, [param * 4, grad * 4, len, lr, wd]);
+    else this.x.sgd_f32(param * 4, grad * 4, len, lr, wd);
   }
   sgd_momentum_f32(param: number, vel: number, grad: number, len: number, lr: number, momentum: number, wd: number, nesterov: number): void {
-    this.x.sgd_momentum_f32(param * 4, vel * 4, grad * 4, len, lr, momentum, wd, nesterov);
+    if (this.splits(len)) this.split(OP.sgdMomentum, len, [param * 4, vel * 4, grad * 4, len, lr, momentum, wd, nesterov]);
+    else this.x.sgd_momentum_f32(param * 4, vel * 4, grad * 4, len, lr, momentum, wd, nesterov);
   }
   adam_f32(param: number, m: number, v: number, grad: number, len: number, lr: number, beta1: number, beta2: number,
     eps: number, wd: number, stepSize: number, invSqrtBc2: number, decoupled: number): void {
-    this.x.adam_f32(param * 4, m * 4, v * 4, grad * 4, len, lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled);
+    if (this.splits(len)) this.split(OP.adam, len, [param * 4, m * 4, v * 4, grad * 4, len, lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled]);
+    else this.x.adam_f32(param * 4, m * 4, v * 4, grad * 4, len, lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled);
+  }
+
+  /** True when an elementwise kernel of `len` floats goes to the threads. */
+  private splits(len: number): boolean {
+    return this.runner !== null && len >= SPLIT_ELEMENTS;
+  }
+
+  /** Runs elementwise op `op` (split-ops.ts) on the threads; args as the export takes them. */
+  private split(op: number, len: number, args: number[]): void {
+    this.args.set(args);
+    this.runner!.run(op, this.args, len * 16);
   }
 }
 
