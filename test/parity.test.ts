@@ -1,5 +1,5 @@
 // The parity table: every kernel, run on the wasm and the js backend with identical inputs, on
-// awkward shapes (1, 3, 17, 129, around the 4x8 tile, the KC/MC/NC blocks, and the real VAE
+// awkward shapes (1, 3, 17, 129, around the 5x8 tile, the KC/MC/NC blocks, and the real VAE
 // shapes). Each op states its tolerance and why; U is float32's unit roundoff 2^-24.
 import { describe, expect, it } from 'vitest';
 import type { Act, Backend, Buf } from '../src/backend/index.js';
@@ -68,14 +68,15 @@ function gemmCase(transA: boolean, transB: boolean, m: number, n: number, k: num
 }
 
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
-// Edge shapes generated from the 4x8 tile and the 256 k-block: m in 1..MR+1, n in 1..NR+1,
-// k below, at and above a block, and primes.
+// Edge shapes generated from the 5x8 tile and the 256 k-block: m in 1..MR+1 and 2 MR, n in
+// 1..NR+1, k below, at and above a block, and primes.
 for (const [ta, tb] of TRANSPOSES) {
-  for (const m of [1, 3, 4, 5]) for (const n of [1, 7, 8, 9]) for (const k of [1, 3, 17]) cases.push(gemmCase(ta, tb, m, n, k));
-  for (const k of [4, 129, 256, 257, 513]) cases.push(gemmCase(ta, tb, 5, 9, k));
+  for (const m of [1, 3, 4, 5, 6, 10]) for (const n of [1, 7, 8, 9]) for (const k of [1, 3, 17]) cases.push(gemmCase(ta, tb, m, n, k));
+  for (const k of [4, 129, 256, 257, 513]) cases.push(gemmCase(ta, tb, 6, 9, k));
   cases.push(gemmCase(ta, tb, 17, 129, 33));
   cases.push(gemmCase(ta, tb, 129, 17, 3));
-  cases.push(gemmCase(ta, tb, 130, 1030, 20)); // crosses the MC = 128 and NC = 1024 blocks
+  cases.push(gemmCase(ta, tb, 131, 1030, 20)); // crosses the MC = 130 and NC = 1024 blocks
+  cases.push(gemmCase(ta, tb, 263, 9, 7)); // two MC blocks and a 3-row panel
   cases.push(gemmCase(ta, tb, 7, 13, 29, { alpha: 0.5, beta: 1.5, bias: true }));
 }
 // Epilogues on full and partial tiles.
@@ -84,11 +85,12 @@ for (const act of ACTS) {
   cases.push(gemmCase(false, true, 9, 19, 300, { bias: true, act, beta: -0.5 }));
   cases.push(gemmCase(true, false, 3, 5, 7, { act }));
 }
-// Small m (<= 4) takes the unpacked path: one sample at inference, tiny batches.
+// Small m (<= MR = 5) takes the unpacked path: one sample at inference, tiny batches.
 cases.push(gemmCase(false, true, 1, 400, 784, { bias: true, act: 'relu' }));
 cases.push(gemmCase(false, false, 2, 784, 400, { alpha: 0.5, beta: 1.5 }));
 cases.push(gemmCase(true, false, 3, 130, 129, { beta: 1.5, bias: true, act: 'sigmoid' }));
 cases.push(gemmCase(true, true, 4, 33, 67, { bias: true, act: 'tanh' }));
+cases.push(gemmCase(false, true, 5, 41, 300, { bias: true, act: 'leaky_relu' }));
 // The VAE's real shapes: forward X W^T, input gradient dY W, weight gradient dY^T X.
 cases.push(gemmCase(false, true, 128, 400, 784, { bias: true, act: 'relu' }));
 cases.push(gemmCase(false, false, 128, 784, 400));
