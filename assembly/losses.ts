@@ -1,6 +1,7 @@
 // Losses with their gradients, and the VAE's reparameterization. Every loss kernel writes the
-// per-row loss (rowloss, optional: 0 skips it) and returns the total over all rows, both
-// accumulated in float64 from float32 element terms. Gradients are scaled by gscale (for a
+// per-row loss (rowloss, optional: 0 skips it) and returns the total over all rows: each row
+// accumulated in float64 from float32 element terms and rounded to float32, the total the
+// float64 sum of those row losses in order (so threads that split the rows give the same total). Gradients are scaled by gscale (for a
 // mean over the batch, 1 / rows; for beta-weighted KL, beta / rows); a gradient pointer of 0
 // skips the gradient (evaluation).
 import { exp_v, log1p_v } from './simd_math';
@@ -60,7 +61,7 @@ export function bce_logits_f32(dlogit: usize, rowloss: usize, logit: usize, targ
     }
     const s = hsum_f64(lo, hi);
     if (rowloss) store<f32>(rowloss + (<usize>i << 2), <f32>s);
-    total += s;
+    total += <f64><f32>s; // the float32 row loss: a threaded total sums the same values
   }
   return total;
 }
@@ -94,7 +95,7 @@ export function sse_f32(dpred: usize, rowloss: usize, pred: usize, target: usize
     }
     const s = hsum_f64(lo, hi);
     if (rowloss) store<f32>(rowloss + (<usize>i << 2), <f32>s);
-    total += s;
+    total += <f64><f32>s; // the float32 row loss: a threaded total sums the same values
   }
   return total;
 }
@@ -144,7 +145,7 @@ export function gauss_nll_f32(dmean: usize, dlogvar: usize, rowloss: usize, mean
     }
     const s = hsum_f64(lo, hi);
     if (rowloss) store<f32>(rowloss + (<usize>i << 2), <f32>s);
-    total += s;
+    total += <f64><f32>s; // the float32 row loss: a threaded total sums the same values
   }
   return total;
 }
@@ -189,7 +190,7 @@ export function kl_normal_f32(dmean: usize, dlogvar: usize, rowloss: usize, mean
     }
     const s = hsum_f64(lo, hi);
     if (rowloss) store<f32>(rowloss + (<usize>i << 2), <f32>s);
-    total += s;
+    total += <f64><f32>s; // the float32 row loss: a threaded total sums the same values
   }
   return total;
 }

@@ -81,16 +81,36 @@ describe('kernel threads', () => {
       const train = async (threads: number) => {
         await wv.init({ threads });
         const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 3 });
-        await vae.fit(x, { epochs: 2, batchSize: 128, optimizer });
+        const history = await vae.fit(x, { epochs: 2, batchSize: 128, optimizer, validationData: x.subarray(0, 256 * 784) });
         const p = vae.parameters();
         vae.dispose();
-        return p;
+        return { p, losses: [...history.loss, ...history.reconstruction, ...history.valLoss] };
       };
       const one = await train(1);
       for (const threads of [2, 3]) {
         const many = await train(threads);
-        for (const name of Object.keys(one)) expect(Buffer.from(many[name].buffer).equals(Buffer.from(one[name].buffer)), `${optimizer.type} ${threads} ${name}`).toBe(true);
+        for (const name of Object.keys(one.p)) expect(Buffer.from(many.p[name].buffer).equals(Buffer.from(one.p[name].buffer)), `${optimizer.type} ${threads} ${name}`).toBe(true);
+        expect(many.losses).toEqual(one.losses); // the loss totals too (rows split across threads)
       }
+    }
+  });
+
+  it('autoencoders (BCE and squared error split by rows) train bitwise alike on 1 and 2 threads, losses included', async () => {
+    const rng = new Rng(5);
+    const x = Float32Array.from({ length: 384 * 784 }, () => rng.uniform());
+    for (const loss of ['bce', 'mse'] as const) {
+      const train = async (threads: number) => {
+        await wv.init({ threads });
+        const ae = new wv.Autoencoder({ inputDim: 784, hiddenDims: [256], latentDim: 32, loss, seed: 2 });
+        const history = await ae.fit(x, { epochs: 2, batchSize: 128 });
+        const p = ae.parameters();
+        const evaluated = ae.evaluate(x);
+        ae.dispose();
+        return { p, losses: [...history.loss, evaluated.loss] };
+      };
+      const [one, two] = [await train(1), await train(2)];
+      for (const name of Object.keys(one.p)) expect(Buffer.from(two.p[name].buffer).equals(Buffer.from(one.p[name].buffer)), `${loss} ${name}`).toBe(true);
+      expect(two.losses).toEqual(one.losses);
     }
   });
 

@@ -105,9 +105,7 @@ export class Backend {
     for (let r = 0; r < n; r++) {
       const row = idx[start + r];
       if (row >= rows) throw new WavaeError('OUT_OF_RANGE', `gatherRows: row ${row} is past the ${rows} rows of the source`);
-      const from = row * cols;
-      const to = dst.off + r * cols;
-      for (let j = 0; j < cols; j++) h[to + j] = src[from + j];
+      h.set(src.subarray(row * cols, (row + 1) * cols), dst.off + r * cols);
     }
   }
 

@@ -178,7 +178,7 @@ export class JsKernels implements Kernels {
         if (dlogit) h[dlogit + i * cols + j] = ((l < 0 ? e / (1 + e) : 1 / (1 + e)) - t) * gscale;
       }
       if (rowloss) h[rowloss + i] = s;
-      total += s;
+      total += Math.fround(s);
     }
     return total;
   }
@@ -195,7 +195,7 @@ export class JsKernels implements Kernels {
         if (dpred) h[dpred + i * cols + j] = 2 * d * gscale;
       }
       if (rowloss) h[rowloss + i] = s;
-      total += s;
+      total += Math.fround(s);
     }
     return total;
   }
@@ -216,7 +216,7 @@ export class JsKernels implements Kernels {
         if (dlogvar) h[dlogvar + j] += 0.5 * (1 - d * d * w) * gscale;
       }
       if (rowloss) h[rowloss + i] = s;
-      total += s;
+      total += Math.fround(s);
     }
     return total;
   }
@@ -238,7 +238,7 @@ export class JsKernels implements Kernels {
         }
       }
       if (rowloss) h[rowloss + i] = s;
-      total += s;
+      total += Math.fround(s);
     }
     return total;
   }

@@ -10,19 +10,22 @@ export function partition(n: number, threads: number, t: number, block = 8): [nu
 }
 
 /**
- * The kernels the pool splits, by op number (the job's first slot). Op 0, the GEMM, splits by
- * columns of C; the others are elementwise and split by ranges of their length: `ptrs` are the
- * positions of their byte-offset arguments, `len` the position of the length, `args` the count.
+ * The kernels the pool splits, by op number (the job's first slot); positions are of the
+ * kernel's arguments (byte offsets, counts). The GEMM splits by columns of C (`len`: n). Range
+ * ops split by elements (`len`), moving `ptrs`. Row ops split by rows (`len`: rows, `cols`),
+ * moving `ptrs` (rows x cols; 0 stays 0: skipped) and `rowPtrs` (one float per row).
  */
 export const SPLIT_OPS = [
-  { name: 'gemm_f32', ptrs: [], len: 3, args: 16 },
-  { name: 'adam_f32', ptrs: [0, 1, 2, 3], len: 4, args: 13 },
-  { name: 'sgd_momentum_f32', ptrs: [0, 1, 2], len: 3, args: 8 },
-  { name: 'sgd_f32', ptrs: [0, 1], len: 2, args: 5 },
+  { name: 'gemm_f32', kind: 'gemm', len: 3, args: 16, ptrs: [], rowPtrs: [], cols: 0 },
+  { name: 'adam_f32', kind: 'range', len: 4, args: 13, ptrs: [0, 1, 2, 3], rowPtrs: [], cols: 0 },
+  { name: 'sgd_momentum_f32', kind: 'range', len: 3, args: 8, ptrs: [0, 1, 2], rowPtrs: [], cols: 0 },
+  { name: 'sgd_f32', kind: 'range', len: 2, args: 5, ptrs: [0, 1], rowPtrs: [], cols: 0 },
+  { name: 'bce_logits_f32', kind: 'rows', len: 4, args: 7, ptrs: [0, 2, 3], rowPtrs: [1], cols: 5 },
+  { name: 'sse_f32', kind: 'rows', len: 4, args: 7, ptrs: [0, 2, 3], rowPtrs: [1], cols: 5 },
 ] as const;
 
 /** Op numbers of SPLIT_OPS. */
-export const OP = { gemm: 0, adam: 1, sgdMomentum: 2, sgd: 3 } as const;
+export const OP = { gemm: 0, adam: 1, sgdMomentum: 2, sgd: 3, bce: 4, sse: 5 } as const;
 
 /** Thread t's part of the job (op number, then the kernel's arguments with byte offsets); self-contained, it runs in the threads as source. */
 export function runPart(fns: ((...args: number[]) => void)[], ops: typeof SPLIT_OPS, job: Float64Array, threads: number, t: number,
@@ -31,18 +34,17 @@ export function runPart(fns: ((...args: number[]) => void)[], ops: typeof SPLIT_
   const spec = ops[op];
   const n = job[1 + spec.len];
   const args = Array.from(job.subarray(1, 1 + spec.args));
-  if (op === 0) { // columns [j0, j1) of C
-    const [j0, j1] = part(n, threads, t, 8);
-    if (j1 <= j0) return;
-    args[3] = j1 - j0;
-    args[8] += args[1] ? j0 * args[9] * 4 : j0 * 4; // b: rows of B^T, or columns of B
-    args[11] += j0 * 4; // c
-    if (args[13]) args[13] += j0 * 4; // bias
-  } else { // elements [i0, i1)
-    const [i0, i1] = part(n, threads, t, 16);
-    if (i1 <= i0) return;
-    args[spec.len] = i1 - i0;
-    for (const p of spec.ptrs) args[p] += i0 * 4;
+  const [i0, i1] = part(n, threads, t, spec.kind === 'gemm' ? 8 : spec.kind === 'range' ? 16 : 1);
+  if (i1 <= i0) return;
+  args[spec.len] = i1 - i0;
+  if (spec.kind === 'gemm') { // columns [i0, i1) of C
+    args[8] += args[1] ? i0 * args[9] * 4 : i0 * 4; // b: rows of B^T, or columns of B
+    args[11] += i0 * 4; // c
+    if (args[13]) args[13] += i0 * 4; // bias
+  } else {
+    const stride = spec.kind === 'rows' ? args[spec.cols] * 4 : 4;
+    for (const p of spec.ptrs) if (args[p]) args[p] += i0 * stride;
+    for (const p of spec.rowPtrs) if (args[p]) args[p] += i0 * 4;
   }
   fns[op](...args);
 }

@@ -52,6 +52,8 @@ const JOB = 64;
 const MESSAGE = 256;
 const MESSAGE_CHARS = 120;
 const JOB_SLOTS = (MESSAGE - JOB) / 8;
+/** Polls of the control block before a thread sleeps (Atomics.wait): tens of microseconds. */
+const SPIN = 20_000;
 if (MESSAGE + 2 * MESSAGE_CHARS > CONTROL_BLOCK_BYTES) throw new Error('the control block outgrew its reservation');
 
 /** The body of every kernel thread, as source: it must not close over anything. */
@@ -74,6 +76,8 @@ const THREAD_SOURCE = `(data, ready) => {
   ready();
   let seen = 0;
   for (;;) {
+    // the next job of a training step usually follows within microseconds: spin a little before sleeping
+    for (let spin = 0; spin < ${SPIN} && Atomics.load(i32, ${GEN}) === seen; spin++);
     Atomics.wait(i32, ${GEN}, seen);
     seen = Atomics.load(i32, ${GEN});
     if (Atomics.load(i32, ${STOP})) break;
@@ -157,13 +161,13 @@ class ThreadPool implements KernelRunner {
   private waitForOthers(work: number): void {
     const deadline = Date.now() + 10_000 + work / 1e6;
     const others = this.threads - 1;
-    let spins = 0;
-    for (;;) {
+    for (let spins = 0; ; spins++) {
       const done = Atomics.load(this.i32, DONE);
       if (done >= others) return;
+      if (spins < SPIN) continue; // the others usually finish within microseconds of this thread
       if (this.blocking) {
         if (Atomics.wait(this.i32, DONE, done, 100) !== 'timed-out') continue;
-      } else if (++spins % 65536 !== 0) {
+      } else if (spins % 65536 !== 0) {
         continue;
       }
       if (Date.now() > deadline) {

@@ -54,7 +54,6 @@ export interface KernelRunner {
 }
 
 /** Below these sizes, waking threads costs more than it saves (measured at the VAE's shapes). */
-const SPLIT_GEMM_MADDS = 1 << 22;
 const SPLIT_ELEMENTS = 1 << 15;
 
 /** The kernels over one wasm instance; with shared memory, extra workspaces for other threads. */
@@ -70,6 +69,8 @@ export class WasmKernels implements Kernels {
   readonly control: number;
   /** Set by a thread pool: gemm calls then go to it. */
   runner: KernelRunner | null = null;
+  /** GEMMs of at least this many multiply-adds (and 32 columns) go to the threads. */
+  splitGemmMadds = 1 << 19;
   private readonly memory: WebAssembly.Memory;
   private readonly x: Record<string, KernelFn>;
   private readonly args = new Float64Array(16);
@@ -117,7 +118,7 @@ export class WasmKernels implements Kernels {
   gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
     bias: number, act: number, actAlpha: number): void {
-    if (this.runner && m * n * k >= SPLIT_GEMM_MADDS && n >= 16) {
+    if (this.runner && m * n * k >= this.splitGemmMadds && n >= 32) {
       const g = this.args;
       g[0] = transA; g[1] = transB; g[2] = m; g[3] = n; g[4] = k; g[5] = alpha; g[6] = a * 4; g[7] = lda;
       g[8] = b * 4; g[9] = ldb; g[10] = beta; g[11] = c * 4; g[12] = ldc; g[13] = bias * 4; g[14] = act; g[15] = actAlpha;
@@ -151,9 +152,11 @@ export class WasmKernels implements Kernels {
     return this.x.sumsq_f32(x * 4, len);
   }
   bce_logits_f32(dlogit: number, rowloss: number, logit: number, target: number, rows: number, cols: number, gscale: number): number {
+    if (rowloss && rows > 1 && this.splits(rows * cols)) return this.splitRows(OP.bce, rowloss, rows, [dlogit * 4, rowloss * 4, logit * 4, target * 4, rows, cols, gscale]);
     return this.x.bce_logits_f32(dlogit * 4, rowloss * 4, logit * 4, target * 4, rows, cols, gscale);
   }
   sse_f32(dpred: number, rowloss: number, pred: number, target: number, rows: number, cols: number, gscale: number): number {
+    if (rowloss && rows > 1 && this.splits(rows * cols)) return this.splitRows(OP.sse, rowloss, rows, [dpred * 4, rowloss * 4, pred * 4, target * 4, rows, cols, gscale]);
     return this.x.sse_f32(dpred * 4, rowloss * 4, pred * 4, target * 4, rows, cols, gscale);
   }
   gauss_nll_f32(dmean: number, dlogvar: number, rowloss: number, mean: number, logvar: number, x: number, rows: number, cols: number, gscale: number): number {
@@ -185,6 +188,14 @@ export class WasmKernels implements Kernels {
   /** True when an elementwise kernel of `len` floats goes to the threads. */
   private splits(len: number): boolean {
     return this.runner !== null && len >= SPLIT_ELEMENTS;
+  }
+
+  /** Runs loss `op` on the threads by rows; its total, as the kernel sums it: the float32 row losses in order, in float64. */
+  private splitRows(op: number, rowloss: number, rows: number, args: number[]): number {
+    this.split(op, rows * args[5], args);
+    let total = 0;
+    for (let r = 0; r < rows; r++) total += this.f32[rowloss + r];
+    return total;
   }
 
   /** Runs elementwise op `op` (split-ops.ts) on the threads; args as the export takes them. */
