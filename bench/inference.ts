@@ -25,13 +25,14 @@ export async function benchInference(images: wv.Matrix, budgetMs: number, log: (
   const rows: InferenceRow[] = [];
   const one = wv.matrix(1, 784, images.data.subarray(0, 784));
   const batch = wv.matrix(1024, 784, images.data.subarray(0, 1024 * 784));
-  for (const backend of ['wasm', 'js'] as const) {
-    await wv.init({ backend });
+  for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['js', 1]] as const) {
+    await wv.init({ backend, threads });
+    const name = threads > 1 ? `${backend}-${threads}t` : backend;
     const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20 });
     const latency = timeIt(() => vae.reconstruct(one), budgetMs);
     const perBatch = timeIt(() => vae.reconstruct(batch), budgetMs);
-    rows.push({ library: 'wavae', backend, latencyMs: latency, throughput: (1024 / perBatch) * 1000 });
-    log(`inference wavae ${backend.padEnd(9)} one sample ${latency.toFixed(3)} ms, batch 1024 ${((1024 / perBatch) * 1000).toFixed(0)} samples/s`);
+    rows.push({ library: 'wavae', backend: name, latencyMs: latency, throughput: (1024 / perBatch) * 1000 });
+    log(`inference wavae ${name.padEnd(9)} one sample ${latency.toFixed(3)} ms, batch 1024 ${((1024 / perBatch) * 1000).toFixed(0)} samples/s`);
     vae.dispose();
   }
   for (const backend of ['tfjs-wasm', 'tfjs-cpu'] as TfBackend[]) {

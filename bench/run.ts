@@ -7,7 +7,7 @@ import { benchInference } from './inference.js';
 import { benchKernels } from './kernels.js';
 import { machineInfo, markdownTable, writeResults } from './machine.js';
 import { benchStartup } from './startup.js';
-import { benchTraining } from './train.js';
+import { benchTraining, type TrainRow } from './train.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -70,7 +70,8 @@ if (want('startup')) {
   results.startup = row;
   const tf = row.tfjsWasmBytes;
   md.push('## Cold start and size\n', markdownTable(['measure', 'wavae', 'TF.js (core + wasm backend, for reference)'], [
-    ['cold start: import, init, first decode (ms)', row.coldStartMs.toFixed(0), '-'],
+    ['cold start: import, init() (threads on the cores), first decode (ms)', row.coldStartMs.toFixed(0), '-'],
+    ['cold start with init({ threads: 1 }) (ms)', row.coldStartOneThreadMs.toFixed(0), '-'],
     ['library bundle, minified (KB)', (row.bundleBytes / 1024).toFixed(1), `${((tf.coreJs + tf.js) / 1024).toFixed(0)} JS + ${(tf.wasm / 1024).toFixed(0)} wasm`],
     ['library bundle, gzipped (KB)', (row.bundleGzipBytes / 1024).toFixed(1), '-'],
     ['kernels wasm (KB, inside the bundle)', (row.wasmBytes / 1024).toFixed(1), (tf.wasm / 1024).toFixed(0)],
@@ -81,16 +82,17 @@ if (want('relaxed')) {
   // a child Node with relaxed SIMD enabled (Node 20 has it behind a flag; wavae never requires it)
   const { execFileSync } = await import('node:child_process');
   const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'scripts/run-ts.mjs', 'bench/relaxed.ts', ...(quick ? ['--quick'] : [])], { encoding: 'utf8' });
-  const rows = JSON.parse(out.trim().split('\n').pop() as string) as { variant: string; gemm: { trans: string; gflops: number }[]; samplesPerSec: number }[];
+  const rows = JSON.parse(out.trim().split('\n').pop() as string) as { variant: string; threads: number; gemm: { trans: string; gflops: number }[]; samplesPerSec: number }[];
   results.relaxed = rows;
-  for (const r of rows) console.log(`relaxed suite: ${r.variant.padEnd(12)} GEMM ${r.gemm.map((g) => `${g.trans} ${g.gflops.toFixed(1)}`).join(', ')} GFLOPS; training ${r.samplesPerSec.toFixed(0)} samples/s`);
-  md.push('## Relaxed SIMD (fused multiply-add GEMM), one thread, Node with --experimental-wasm-relaxed-simd\n', markdownTable(
-    ['kernels', 'NT 128x400x784', 'NN 128x784x400', 'TN 400x784x128', 'VAE training samples/s'],
-    rows.map((r) => [r.variant, ...r.gemm.map((g) => g.gflops.toFixed(1)), r.samplesPerSec.toFixed(0)])));
+  const tfWasm = (results.training as TrainRow[] | undefined)?.find((r) => r.backend === 'tfjs-wasm')?.samplesPerSec;
+  for (const r of rows) console.log(`relaxed suite: ${r.variant.padEnd(12)} ${r.threads} thread(s) GEMM ${r.gemm.map((g) => `${g.trans} ${g.gflops.toFixed(1)}`).join(', ')} GFLOPS; training ${r.samplesPerSec.toFixed(0)} samples/s`);
+  md.push('## Relaxed SIMD (fused multiply-add GEMM) against strict, Node with --experimental-wasm-relaxed-simd (GFLOPS, samples/s)\n', markdownTable(
+    ['kernels', 'threads', 'NT 128x400x784', 'NN 128x784x400', 'TN 400x784x128', 'VAE training samples/s', 'vs TF.js wasm (training suite)'],
+    rows.map((r) => [r.variant, String(r.threads), ...r.gemm.map((g) => g.gflops.toFixed(1)), r.samplesPerSec.toFixed(0), x(r.samplesPerSec, tfWasm)])));
 }
 
 const seconds = (performance.now() - t0) / 1000;
-md.push(`Run time ${seconds.toFixed(0)} s. Single thread unless a column says 2 threads (init({ threads: 2 }): GEMMs split across worker_threads). TF.js ${'4.22.0'} runs with its wasm backend (SIMD binary, one thread) and its cpu backend, ` +
+md.push(`Run time ${seconds.toFixed(0)} s. One thread unless a row or column says 2 threads (init({ threads: 2 }): GEMMs, optimizer updates and losses split across worker_threads). TF.js ${'4.22.0'} runs with its wasm backend (SIMD binary, one thread) and its cpu backend, ` +
   'training written with tf.variable + tf.train.adam + optimizer.minimize; warm-up excluded.\n');
 const text = md.join('\n');
 console.log('\n' + text);

@@ -35,7 +35,7 @@ export async function benchTraining(images: wv.Matrix, opts: { seconds: number; 
     await vae.fit(x, { epochs: 1, batchSize: B, shuffle: false });
     const ms = (performance.now() - t1) / steps;
     const name = threads > 1 ? `${backend}-${threads}t` : backend;
-    rows.push({ library: 'wavae', backend: name, detail: `wavae ${backend}${threads > 1 ? `, ${threads} threads (GEMM)` : ''}`, steps, msPerStep: ms, samplesPerSec: (B / ms) * 1000 });
+    rows.push({ library: 'wavae', backend: name, detail: `wavae ${backend}${backend === 'wasm' ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ''}`, steps, msPerStep: ms, samplesPerSec: (B / ms) * 1000 });
     log(`train wavae ${name.padEnd(7)} ${((B / ms) * 1000).toFixed(0).padStart(6)} samples/s  (${ms.toFixed(2)} ms per batch of ${B}, ${steps} steps)`);
     vae.dispose();
   }

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The `wavae` command: train | eval | sample | reconstruct | interpolate | traverse | encode | info.
 // Argument parsing by commander; every failure is one line on stderr and a non-zero exit code.
-import os from 'node:os';
 import { Command, Option } from 'commander';
 import { init } from '../backend/index.js';
 import '../node.js'; // registers the kernel threads for --threads
@@ -15,7 +14,7 @@ import { train } from './train.js';
 const program = new Command('wavae')
   .description('Train and use autoencoders and VAEs (WebAssembly SIMD kernels).')
   .addOption(new Option('--backend <name>', 'kernel backend').choices(['wasm', 'js']))
-  .option('--threads <n>', 'kernel threads for the wasm backend (GEMMs split across worker_threads; default: the cores, up to 4)', int(1))
+  .option('--threads <n>', 'kernel threads for the wasm backend (default: the cores, up to 4)', int(1))
   .showSuggestionAfterError(true)
   .configureOutput({ outputError: (text, write) => write(`wavae: ${text.replace(/^error: /, 'error: ').trimEnd()}\n`) });
 
@@ -24,9 +23,8 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): 
   return async (...args: A) => {
     try {
       const { backend, threads } = program.opts() as { backend?: 'wasm' | 'js'; threads?: number };
-      // results are bitwise the same on any number of threads, so the CLI uses the cores by default
-      const cores = Math.min(4, os.availableParallelism());
-      await init({ ...(backend ? { backend } : {}), threads: threads ?? (backend === 'js' ? 1 : cores) });
+      // the library's default: the cores, up to 4 (results are bitwise the same on any number of threads)
+      await init({ ...(backend ? { backend } : {}), ...(threads ? { threads } : {}) });
       await fn(...args);
     } catch (err) {
       const message = err instanceof WavaeError ? err.message : err instanceof Error ? err.message : String(err);
