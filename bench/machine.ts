@@ -24,12 +24,14 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-/** bench/results/<date>-<cpu>-<cores>c[-<suite>].{json,md} */
+/** bench/results/<date>-<hhmm>-<cpu>-<cores>c[-<suite>].{json,md} */
 export function writeResults(suite: string | null, info: MachineInfo, data: unknown, markdown: string): string[] {
   const dir = path.resolve('bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const cpu = info.cpu.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-  const base = path.join(dir, `${info.date.slice(0, 10)}-${cpu}-${info.cores}c${suite ? `-${suite}` : ''}`);
+  // one file per run (date and UTC time), so earlier runs stay beside it as the trend
+  const stamp = `${info.date.slice(0, 10)}-${info.date.slice(11, 16).replace(':', '')}`;
+  const base = path.join(dir, `${stamp}-${cpu}-${info.cores}c${suite ? `-${suite}` : ''}`);
   fs.writeFileSync(`${base}.json`, JSON.stringify({ suite, machine: info, results: data }, null, 2) + '\n');
   fs.writeFileSync(`${base}.md`, markdown);
   return [`${base}.json`, `${base}.md`];
