@@ -174,6 +174,36 @@ describe('kernel threads', () => {
     }
   });
 
+  it('where the platform refuses a thread (at once, or when it starts), init() runs on one thread, says why, and stops the others', async () => {
+    const real = nodeThreadSpawner(workerThreads);
+    const terminated: number[] = [];
+    let spawned = 0;
+    const refuse = (how: 'throw' | 'fail') => registerThreads({ unavailable: () => null, cores: () => 3, spawn: (source, data) => {
+      if (++spawned === 1) { // the first thread starts for real; the second is refused
+        const handle = real(source, data);
+        return { listen: handle.listen, terminate: () => { terminated.push(data.index); handle.terminate(); } };
+      }
+      if (how === 'throw') throw new Error('blocked by the content security policy');
+      return { listen: (_ready, fail) => void setTimeout(() => fail('the script did not load'), 10), terminate: () => {} };
+    } });
+    try {
+      refuse('throw');
+      await wv.init({ threads: 3 });
+      expect([wv.threadCount(), terminated]).toEqual([1, [1]]);
+      expect(wv.threadFallback()).toMatch(/^3 threads wanted, running on one: the kernel threads failed to start: blocked by the content security policy/);
+      [spawned, terminated.length] = [0, 0];
+      refuse('fail');
+      await wv.init(); // the default: the platform's 3 cores
+      expect([wv.threadCount(), terminated]).toEqual([1, [1]]);
+      expect(wv.threadFallback()).toMatch(/^3 threads wanted, running on one: the kernel threads failed to start: .*the script did not load/);
+      const vae = new wv.VAE({ inputDim: 784, hiddenDims: [64], latentDim: 2 });
+      await vae.fit(new Float32Array(784 * 64).fill(0.5), { epochs: 1, batchSize: 32 }); // one thread works
+      vae.dispose();
+    } finally {
+      registerThreads(nodeThreadPlatform(workerThreads, () => os.availableParallelism()));
+    }
+  });
+
   it('the shared-memory modules derived at load time are byte for byte what asc builds for threads', () => {
     const built = (name: string) => fs.readFileSync(path.resolve('build', name));
     expect(Buffer.from(sharedMemoryModule(kernelsWasmBytes())).equals(built('kernels-mt.wasm'))).toBe(true);

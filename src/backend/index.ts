@@ -5,7 +5,7 @@
 import { WavaeError, checkKeys, describe } from '../errors.js';
 import { Backend } from './backend.js';
 import { JsKernels } from './js.js';
-import type { BackendName } from './kernels.js';
+import type { BackendName, Kernels } from './kernels.js';
 import { createWasmKernels, simdSupported } from './wasm.js';
 import { kernelsModule, relaxedGemmModule, sharedKernelsModule, sharedRelaxedGemmModule } from './kernels-module.js';
 import { createThreadedWasmKernels, type ThreadPlatform } from './threads.js';
@@ -96,9 +96,17 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
   let close: (() => void) | null = null;
   const support = wanted > 1 ? await threadSupport() : null;
   if (support?.reason) fallback = `${wanted} threads wanted, running on one: ${support.reason}`;
+  let threaded: { kernels: Kernels; close: () => void } | null = null;
   if (support && support.reason === null) {
     const relaxed = strict ? null : await sharedRelaxedGemmModule();
-    const threaded = await createThreadedWasmKernels(wanted, platform.spawn, { module: support.module, relaxed });
+    try {
+      threaded = await createThreadedWasmKernels(wanted, platform.spawn, { module: support.module, relaxed });
+    } catch (err) { // no shared memory after all, or the platform refused a thread: one thread, and why
+      if (!(err instanceof WavaeError) || err.code !== 'BACKEND_UNAVAILABLE') throw err;
+      fallback = `${wanted} threads wanted, running on one: ${err.message}`;
+    }
+  }
+  if (threaded) {
     be = new Backend(threaded.kernels);
     close = threaded.close;
   } else {

@@ -123,7 +123,13 @@ class ThreadPool implements KernelRunner {
     this.i32.fill(0);
     const started: Promise<void>[] = [];
     for (let t = 1; t < threads; t++) {
-      const handle = spawn(THREAD_SOURCE, { ...data, index: t, workspace: workspaces[t - 1] });
+      let handle: ThreadHandle;
+      try {
+        handle = spawn(THREAD_SOURCE, { ...data, index: t, workspace: workspaces[t - 1] });
+      } catch (err) { // the platform refused a thread (a content security policy, say): stop the others
+        this.close();
+        throw err;
+      }
       started.push(new Promise((resolve, reject) => {
         handle.listen(resolve, (message) => {
           this.failure ??= `kernel thread ${t} failed: ${message}`;
@@ -191,11 +197,28 @@ export interface SharedModules {
   relaxed: WebAssembly.Module | null;
 }
 
-/** Kernels on shared memory with `threads` threads (the calling one included). */
+/** A shared memory: 4 GiB of address space reserved, or 1 GiB where the engine cannot reserve that much (32-bit devices). */
+function sharedMemory(): WebAssembly.Memory {
+  try {
+    return new WebAssembly.Memory({ ...SHARED_PAGES, shared: true });
+  } catch {
+    return new WebAssembly.Memory({ initial: SHARED_PAGES.initial, maximum: SHARED_PAGES.maximum / 4, shared: true });
+  }
+}
+
+/**
+ * Kernels on shared memory with `threads` threads (the calling one included); BACKEND_UNAVAILABLE
+ * when the memory or a thread cannot be had.
+ */
 export async function createThreadedWasmKernels(threads: number, spawn: ThreadSpawner, modules: SharedModules):
   Promise<{ kernels: Kernels; close: () => void }> {
   const { module, relaxed } = modules;
-  const memory = new WebAssembly.Memory({ ...SHARED_PAGES, shared: true });
+  let memory: WebAssembly.Memory;
+  try {
+    memory = sharedMemory();
+  } catch (err) {
+    throw new WavaeError('BACKEND_UNAVAILABLE', `the kernel threads cannot have a shared memory: ${(err as Error).message}`);
+  }
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const kernels = new WasmKernels(instance.exports as unknown as ConstructorParameters<typeof WasmKernels>[0], threads);
   const fns = SPLIT_OPS.map((op) => instance.exports[op.name] as (...args: number[]) => void);
@@ -204,12 +227,13 @@ export async function createThreadedWasmKernels(threads: number, spawn: ThreadSp
     kernels.useRelaxedGemm(fused.exports as unknown as ConstructorParameters<typeof WasmKernels>[0]);
     fns[OP.gemm] = fused.exports.gemm_f32 as (...args: number[]) => void;
   }
-  const pool = new ThreadPool(spawn, { module, relaxed, memory, control: kernels.control, threads }, kernels.threadWorkspaces, fns);
+  let pool: ThreadPool | null = null;
   try {
+    pool = new ThreadPool(spawn, { module, relaxed, memory, control: kernels.control, threads }, kernels.threadWorkspaces, fns);
     await pool.ready;
   } catch (err) {
-    pool.close();
-    throw new WavaeError('BACKEND_UNAVAILABLE', `init: the kernel threads failed to start: ${(err as Error).message}`);
+    pool?.close();
+    throw new WavaeError('BACKEND_UNAVAILABLE', `the kernel threads failed to start: ${(err as Error).message}`);
   }
   kernels.runner = pool;
   return { kernels, close: () => pool.close() };

@@ -30,7 +30,10 @@ async function kernels(m: Extract<ToWorker, { type: 'start' }>): Promise<{ kerne
   if (m.threads === 1) return { kernels: await createWasmKernels(m.module, m.relaxed), close: () => {} };
   // in a Node worker_thread, the prelude (node-worker.ts) hands over worker_threads
   const wt = (globalThis as { wavaeWorkerThreads?: typeof WorkerThreads }).wavaeWorkerThreads;
-  return createThreadedWasmKernels(m.threads, wt ? nodeThreadSpawner(wt) : webThreadSpawner, { module: m.module, relaxed: m.relaxed });
+  const spawn = wt ? nodeThreadSpawner(wt) : webThreadSpawner;
+  const modules = { module: m.module, relaxed: m.relaxed };
+  // where this worker cannot start threads of its own, it trains on one: the same bits, later
+  return createThreadedWasmKernels(m.threads, spawn, modules).catch(() => createThreadedWasmKernels(1, spawn, modules));
 }
 
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
