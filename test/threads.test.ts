@@ -18,11 +18,14 @@ import { nodeThreadPlatform, nodeThreadSpawner } from '../src/backend/threads-no
 import { webThreadPlatform } from '../src/backend/threads-web.js';
 import { Rng } from '../src/random.js';
 
-// every shape is above the size where GEMMs are split (m n k >= 2^22), with awkward edges:
-// small m (the unpacked path), n not a multiple of 8, k past the 256 block, every transpose
+// every shape is above the size where GEMMs are split (m n k >= 2^19), with awkward edges:
+// small m (the unpacked path), n not a multiple of 8, k past the 256 block, every transpose;
+// narrow outputs (n < 32) split by rows, unless a part would have MR = 5 rows or fewer
 const SHAPES: [boolean, boolean, number, number, number][] = [
   [false, true, 128, 400, 784], [false, false, 128, 784, 400], [true, false, 400, 784, 128],
   [false, true, 3, 1030, 1400], [true, true, 17, 1030, 257], [false, false, 129, 33, 1025], [true, false, 5, 2049, 411],
+  [false, true, 128, 20, 400], [false, false, 128, 20, 400], [true, false, 400, 20, 128], [true, true, 131, 9, 1000],
+  [false, false, 11, 20, 4000], [true, false, 70, 13, 700],
 ];
 
 async function runGemms(threads: number): Promise<Float32Array[]> {
@@ -50,7 +53,7 @@ afterAll(async () => {
 
 describe('kernel threads', () => {
   it('every shape of the table is large enough to be split', () => {
-    for (const [, , m, n, k] of SHAPES) expect(m * n * k).toBeGreaterThanOrEqual(2 ** 22);
+    for (const [, , m, n, k] of SHAPES) expect(m * n * k).toBeGreaterThanOrEqual(2 ** 19);
   });
 
   it('the partition covers every column once, in whole 8-column tiles', () => {

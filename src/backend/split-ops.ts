@@ -11,7 +11,8 @@ export function partition(n: number, threads: number, t: number, block = 8): [nu
 
 /**
  * The kernels the pool splits, by op number (the job's first slot); positions are of the
- * kernel's arguments (byte offsets, counts). The GEMM splits by columns of C (`len`: n). Range
+ * kernel's arguments (byte offsets, counts). The GEMM splits by columns of C (`len`: n), or
+ * for narrow outputs by rows of C (`gemmRows`, `len`: m; every part more than GEMM_MR rows). Range
  * ops split by elements (`len`), moving `ptrs`. Row ops split by rows (`len`: rows, `cols`),
  * moving `ptrs` (rows x cols; 0 stays 0: skipped) and `rowPtrs` (one float per row).
  */
@@ -22,10 +23,14 @@ export const SPLIT_OPS = [
   { name: 'sgd_f32', kind: 'range', len: 2, args: 5, ptrs: [0, 1], rowPtrs: [], cols: 0 },
   { name: 'bce_logits_f32', kind: 'rows', len: 4, args: 7, ptrs: [0, 2, 3], rowPtrs: [1], cols: 5 },
   { name: 'sse_f32', kind: 'rows', len: 4, args: 7, ptrs: [0, 2, 3], rowPtrs: [1], cols: 5 },
+  { name: 'gemm_f32', kind: 'gemmRows', len: 2, args: 16, ptrs: [], rowPtrs: [], cols: 0 },
 ] as const;
 
 /** Op numbers of SPLIT_OPS. */
-export const OP = { gemm: 0, adam: 1, sgdMomentum: 2, sgd: 3, bce: 4, sse: 5 } as const;
+export const OP = { gemm: 0, adam: 1, sgdMomentum: 2, sgd: 3, bce: 4, sse: 5, gemmRows: 6 } as const;
+
+/** Rows of the GEMM's register tile: a part of a row split must have more, or it would take the unpacked path (other arithmetic). */
+export const GEMM_MR = 5;
 
 /** Thread t's part of the job (op number, then the kernel's arguments with byte offsets); self-contained, it runs in the threads as source. */
 export function runPart(fns: ((...args: number[]) => void)[], ops: typeof SPLIT_OPS, job: Float64Array, threads: number, t: number,
@@ -34,13 +39,16 @@ export function runPart(fns: ((...args: number[]) => void)[], ops: typeof SPLIT_
   const spec = ops[op];
   const n = job[1 + spec.len];
   const args = Array.from(job.subarray(1, 1 + spec.args));
-  const [i0, i1] = part(n, threads, t, spec.kind === 'gemm' ? 8 : spec.kind === 'range' ? 16 : 1);
+  const [i0, i1] = part(n, threads, t, spec.kind === 'range' ? 16 : spec.kind === 'rows' ? 1 : 8);
   if (i1 <= i0) return;
   args[spec.len] = i1 - i0;
   if (spec.kind === 'gemm') { // columns [i0, i1) of C
     args[8] += args[1] ? i0 * args[9] * 4 : i0 * 4; // b: rows of B^T, or columns of B
     args[11] += i0 * 4; // c
     if (args[13]) args[13] += i0 * 4; // bias
+  } else if (spec.kind === 'gemmRows') { // rows [i0, i1) of C
+    args[6] += args[0] ? i0 * 4 : i0 * args[7] * 4; // a: columns of A^T, or rows of A
+    args[11] += i0 * args[12] * 4; // c
   } else {
     const stride = spec.kind === 'rows' ? args[spec.cols] * 4 : 4;
     for (const p of spec.ptrs) if (args[p]) args[p] += i0 * stride;

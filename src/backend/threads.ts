@@ -10,7 +10,7 @@
 import { WavaeError } from '../errors.js';
 import type { Kernels } from './kernels.js';
 import { SHARED_PAGES } from './shared-module.js';
-import { OP, SPLIT_OPS, partition, runPart } from './split-ops.js';
+import { SPLIT_OPS, partition, runPart } from './split-ops.js';
 import { CONTROL_BLOCK_BYTES, WasmKernels, type KernelRunner } from './wasm.js';
 
 /** What a kernel thread receives: modules, the shared memory, and where its state lives. */
@@ -64,12 +64,9 @@ const THREAD_SOURCE = `(data, ready) => {
   const { module, relaxed, memory, workspace, control, index, threads } = data;
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   instance.exports.gemm_set_workspace(workspace);
-  const fns = ops.map((op) => instance.exports[op.name]);
-  if (relaxed) {
-    const fused = new WebAssembly.Instance(relaxed, { env: { memory } });
-    fused.exports.gemm_set_workspace(workspace);
-    fns[0] = fused.exports.gemm_f32;
-  }
+  const fused = relaxed && new WebAssembly.Instance(relaxed, { env: { memory } });
+  if (fused) fused.exports.gemm_set_workspace(workspace);
+  const fns = ops.map((op) => (fused && op.name === 'gemm_f32' ? fused : instance).exports[op.name]);
   const i32 = new Int32Array(memory.buffer, control, ${MESSAGE / 4});
   const job = new Float64Array(memory.buffer, control + ${JOB}, ${JOB_SLOTS});
   const message = new Uint16Array(memory.buffer, control + ${MESSAGE}, ${MESSAGE_CHARS});
@@ -221,12 +218,9 @@ export async function createThreadedWasmKernels(threads: number, spawn: ThreadSp
   }
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const kernels = new WasmKernels(instance.exports as unknown as ConstructorParameters<typeof WasmKernels>[0], threads);
-  const fns = SPLIT_OPS.map((op) => instance.exports[op.name] as (...args: number[]) => void);
-  if (relaxed) {
-    const fused = await WebAssembly.instantiate(relaxed, { env: { memory } });
-    kernels.useRelaxedGemm(fused.exports as unknown as ConstructorParameters<typeof WasmKernels>[0]);
-    fns[OP.gemm] = fused.exports.gemm_f32 as (...args: number[]) => void;
-  }
+  const fused = relaxed && await WebAssembly.instantiate(relaxed, { env: { memory } });
+  if (fused) kernels.useRelaxedGemm(fused.exports as unknown as ConstructorParameters<typeof WasmKernels>[0]);
+  const fns = SPLIT_OPS.map((op) => (fused && op.name === 'gemm_f32' ? fused : instance).exports[op.name] as (...args: number[]) => void);
   let pool: ThreadPool | null = null;
   try {
     pool = new ThreadPool(spawn, { module, relaxed, memory, control: kernels.control, threads }, kernels.threadWorkspaces, fns);

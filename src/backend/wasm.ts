@@ -2,7 +2,7 @@
 // kernels-module.ts) and forwards each op with offsets converted from floats to bytes. Owns the wasm
 // memory; f32 is replaced after every growth so that no caller keeps a detached view.
 import type { BackendName, Kernels } from './kernels.js';
-import { OP } from './split-ops.js';
+import { GEMM_MR, OP, partition } from './split-ops.js';
 
 /** The raw exports of build/kernels.wasm: byte offsets, dimensions, numbers. */
 interface WasmExports {
@@ -118,11 +118,12 @@ export class WasmKernels implements Kernels {
   gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
     bias: number, act: number, actAlpha: number): void {
-    if (this.runner && m * n * k >= this.splitGemmMadds && n >= 32) {
+    const op = this.runner && m * n * k >= this.splitGemmMadds ? (n >= 32 ? OP.gemm : this.rowParts(m) ? OP.gemmRows : -1) : -1;
+    if (op >= 0) {
       const g = this.args;
       g[0] = transA; g[1] = transB; g[2] = m; g[3] = n; g[4] = k; g[5] = alpha; g[6] = a * 4; g[7] = lda;
       g[8] = b * 4; g[9] = ldb; g[10] = beta; g[11] = c * 4; g[12] = ldc; g[13] = bias * 4; g[14] = act; g[15] = actAlpha;
-      this.runner.run(OP.gemm, g, 2 * m * n * k);
+      this.runner!.run(op, g, 2 * m * n * k);
       return;
     }
     this.gemmFn(transA, transB, m, n, k, alpha, a * 4, lda, b * 4, ldb, beta, c * 4, ldc, bias * 4, act, actAlpha);
@@ -183,6 +184,15 @@ export class WasmKernels implements Kernels {
     eps: number, wd: number, stepSize: number, invSqrtBc2: number, decoupled: number): void {
     if (this.splits(len)) this.split(OP.adam, len, [param * 4, m * 4, v * 4, grad * 4, len, lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled]);
     else this.x.adam_f32(param * 4, m * 4, v * 4, grad * 4, len, lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled);
+  }
+
+  /** True when m rows split into parts of more than GEMM_MR rows each (a narrow GEMM then splits by rows). */
+  private rowParts(m: number): boolean {
+    for (let t = 0; t < this.threads; t++) {
+      const [i0, i1] = partition(m, this.threads, t, 8);
+      if (i1 > i0 && i1 - i0 <= GEMM_MR) return false;
+    }
+    return true;
   }
 
   /** True when an elementwise kernel of `len` floats goes to the threads. */
