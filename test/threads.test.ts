@@ -117,6 +117,37 @@ describe('kernel threads', () => {
     }
   });
 
+  it('sums of squares (blocks split across threads, block sums added in order) are bitwise the same on 1, 2 and 3 threads, and clipping trains alike', async () => {
+    const rng = new Rng(9);
+    const lengths = [16384, 16385, 3 * 16384 + 7, 652824, 100003];
+    const values = Float32Array.from({ length: 652824 }, () => rng.normal());
+    const sums = async (threads: number) => {
+      await wv.init({ threads });
+      const be = getBackend();
+      const buf = be.alloc(values.length);
+      be.write(buf, values);
+      const out = lengths.map((len) => be.sumsq_f32(be.view(buf, 0, len)));
+      be.free(buf);
+      return out;
+    };
+    const one = await sums(1);
+    let direct = 0;
+    for (let i = 0; i < 100003; i++) direct += values[i] * values[i];
+    expect(Math.abs(one[4] - direct) / direct).toBeLessThan(1e-6);
+    for (const threads of [2, 3]) expect(await sums(threads)).toEqual(one);
+    const x = Float32Array.from({ length: 256 * 784 }, () => rng.uniform());
+    const train = async (threads: number) => {
+      await wv.init({ threads });
+      const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 1 });
+      await vae.fit(x, { epochs: 2, batchSize: 64, clipNorm: 5 }); // the norm scales every gradient
+      const p = vae.parameters();
+      vae.dispose();
+      return p;
+    };
+    const [a, b] = [await train(1), await train(2)];
+    for (const name of Object.keys(a)) expect(Buffer.from(b[name].buffer).equals(Buffer.from(a[name].buffer)), name).toBe(true);
+  });
+
   it('the range partition covers every element once, in whole 16-float blocks', () => {
     for (const [n, t] of [[652824, 2], [32768, 3], [100003, 4], [17, 3]]) {
       const parts = Array.from({ length: t }, (_, i) => partition(n, t, i, 16));

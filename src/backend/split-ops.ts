@@ -14,7 +14,9 @@ export function partition(n: number, threads: number, t: number, block = 8): [nu
  * kernel's arguments (byte offsets, counts). The GEMM splits by columns of C (`len`: n), or
  * for narrow outputs by rows of C (`gemmRows`, `len`: m; every part more than GEMM_MR rows). Range
  * ops split by elements (`len`), moving `ptrs`. Row ops split by rows (`len`: rows, `cols`),
- * moving `ptrs` (rows x cols; 0 stays 0: skipped) and `rowPtrs` (one float per row).
+ * moving `ptrs` (rows x cols; 0 stays 0: skipped) and `rowPtrs` (one float per row). Block
+ * reductions (sum of squares of `len` floats from argument 0, in blocks of `cols` floats) split
+ * by blocks and write each block's result to `partials`, which the caller sums in order.
  */
 export const SPLIT_OPS = [
   { name: 'gemm_f32', kind: 'gemm', len: 3, args: 16, ptrs: [], rowPtrs: [], cols: 0 },
@@ -24,21 +26,36 @@ export const SPLIT_OPS = [
   { name: 'bce_logits_f32', kind: 'rows', len: 4, args: 7, ptrs: [0, 2, 3], rowPtrs: [1], cols: 5 },
   { name: 'sse_f32', kind: 'rows', len: 4, args: 7, ptrs: [0, 2, 3], rowPtrs: [1], cols: 5 },
   { name: 'gemm_f32', kind: 'gemmRows', len: 2, args: 16, ptrs: [], rowPtrs: [], cols: 0 },
+  { name: 'sumsq_f32', kind: 'blocks', len: 1, args: 3, ptrs: [], rowPtrs: [], cols: 2 },
 ] as const;
 
 /** Op numbers of SPLIT_OPS. */
-export const OP = { gemm: 0, adam: 1, sgdMomentum: 2, sgd: 3, bce: 4, sse: 5, gemmRows: 6 } as const;
+export const OP = { gemm: 0, adam: 1, sgdMomentum: 2, sgd: 3, bce: 4, sse: 5, gemmRows: 6, sumsq: 7 } as const;
+
+/** Floats per block of a blocked sum of squares (a multiple of 16; more for huge lengths, so that PARTIALS blocks hold any length). */
+export function sumsqBlock(len: number): number {
+  return Math.max(16384, Math.ceil(len / PARTIALS / 16) * 16);
+}
+
+/** Float64 slots for the partial sums of a blocked reduction. */
+export const PARTIALS = 4096;
 
 /** Rows of the GEMM's register tile: a part of a row split must have more, or it would take the unpacked path (other arithmetic). */
 export const GEMM_MR = 5;
 
 /** Thread t's part of the job (op number, then the kernel's arguments with byte offsets); self-contained, it runs in the threads as source. */
-export function runPart(fns: ((...args: number[]) => void)[], ops: typeof SPLIT_OPS, job: Float64Array, threads: number, t: number,
-  part: typeof partition): void {
+export function runPart(fns: ((...args: number[]) => number)[], ops: typeof SPLIT_OPS, job: Float64Array, threads: number, t: number,
+  part: typeof partition, partials: Float64Array): void {
   const op = job[0];
   const spec = ops[op];
-  const n = job[1 + spec.len];
   const args = Array.from(job.subarray(1, 1 + spec.args));
+  if (spec.kind === 'blocks') { // blocks [b0, b1) of args[len] floats
+    const [len, block] = [args[spec.len], args[spec.cols]];
+    const [b0, b1] = part(Math.ceil(len / block), threads, t, 1);
+    for (let b = b0; b < b1; b++) partials[b] = fns[op](args[0] + b * block * 4, Math.min(block, len - b * block));
+    return;
+  }
+  const n = job[1 + spec.len];
   const [i0, i1] = part(n, threads, t, spec.kind === 'range' ? 16 : spec.kind === 'rows' ? 1 : 8);
   if (i1 <= i0) return;
   args[spec.len] = i1 - i0;

@@ -10,7 +10,7 @@
 import { WavaeError } from '../errors.js';
 import type { Kernels } from './kernels.js';
 import { SHARED_PAGES } from './shared-module.js';
-import { SPLIT_OPS, partition, runPart } from './split-ops.js';
+import { PARTIALS, SPLIT_OPS, partition, runPart } from './split-ops.js';
 import { CONTROL_BLOCK_BYTES, WasmKernels, type KernelRunner } from './wasm.js';
 
 /** What a kernel thread receives: modules, the shared memory, and where its state lives. */
@@ -21,6 +21,8 @@ export interface ThreadData {
   memory: WebAssembly.Memory;
   workspace: number;
   control: number;
+  /** Byte offset of PARTIALS float64 slots for block reductions. */
+  partials: number;
   index: number;
   threads: number;
 }
@@ -70,6 +72,7 @@ const THREAD_SOURCE = `(data, ready) => {
   const i32 = new Int32Array(memory.buffer, control, ${MESSAGE / 4});
   const job = new Float64Array(memory.buffer, control + ${JOB}, ${JOB_SLOTS});
   const message = new Uint16Array(memory.buffer, control + ${MESSAGE}, ${MESSAGE_CHARS});
+  const partials = new Float64Array(memory.buffer, data.partials, ${PARTIALS});
   ready();
   let seen = 0;
   for (;;) {
@@ -79,7 +82,7 @@ const THREAD_SOURCE = `(data, ready) => {
     seen = Atomics.load(i32, ${GEN});
     if (Atomics.load(i32, ${STOP})) break;
     try {
-      runPart(fns, ops, job, threads, index, partition);
+      runPart(fns, ops, job, threads, index, partition, partials);
     } catch (err) {
       if (Atomics.compareExchange(i32, ${FAILED}, 0, index) === 0) {
         const text = 'kernel thread ' + index + ': ' + (err && err.message || String(err));
@@ -105,6 +108,7 @@ class ThreadPool implements KernelRunner {
   private readonly i32: Int32Array;
   private readonly job: Float64Array;
   private readonly message: Uint16Array;
+  private readonly partials: Float64Array;
   private readonly handles: ThreadHandle[] = [];
   private readonly blocking = canBlock();
   private failure: string | null = null;
@@ -112,8 +116,9 @@ class ThreadPool implements KernelRunner {
   readonly ready: Promise<void>;
 
   constructor(spawn: ThreadSpawner, data: Omit<ThreadData, 'index' | 'workspace'>, workspaces: number[],
-    private readonly fns: ((...args: number[]) => void)[]) {
+    private readonly fns: ((...args: number[]) => number)[]) {
     const { memory, control, threads } = data;
+    this.partials = new Float64Array(memory.buffer, data.partials, PARTIALS);
     this.i32 = new Int32Array(memory.buffer, control, MESSAGE / 4);
     this.job = new Float64Array(memory.buffer, control + JOB, JOB_SLOTS);
     this.message = new Uint16Array(memory.buffer, control + MESSAGE, MESSAGE_CHARS);
@@ -150,7 +155,7 @@ class ThreadPool implements KernelRunner {
     Atomics.add(this.i32, GEN, 1);
     Atomics.notify(this.i32, GEN);
     try {
-      runPart(this.fns, SPLIT_OPS, this.job, this.threads, 0, partition);
+      runPart(this.fns, SPLIT_OPS, this.job, this.threads, 0, partition, this.partials);
     } finally {
       this.waitForOthers(work);
     }
@@ -220,10 +225,10 @@ export async function createThreadedWasmKernels(threads: number, spawn: ThreadSp
   const kernels = new WasmKernels(instance.exports as unknown as ConstructorParameters<typeof WasmKernels>[0], threads);
   const fused = relaxed && await WebAssembly.instantiate(relaxed, { env: { memory } });
   if (fused) kernels.useRelaxedGemm(fused.exports as unknown as ConstructorParameters<typeof WasmKernels>[0]);
-  const fns = SPLIT_OPS.map((op) => (fused && op.name === 'gemm_f32' ? fused : instance).exports[op.name] as (...args: number[]) => void);
+  const fns = SPLIT_OPS.map((op) => (fused && op.name === 'gemm_f32' ? fused : instance).exports[op.name] as (...args: number[]) => number);
   let pool: ThreadPool | null = null;
   try {
-    pool = new ThreadPool(spawn, { module, relaxed, memory, control: kernels.control, threads }, kernels.threadWorkspaces, fns);
+    pool = new ThreadPool(spawn, { module, relaxed, memory, control: kernels.control, partials: kernels.partials, threads }, kernels.threadWorkspaces, fns);
     await pool.ready;
   } catch (err) {
     pool?.close();

@@ -2,7 +2,7 @@
 // kernels-module.ts) and forwards each op with offsets converted from floats to bytes. Owns the wasm
 // memory; f32 is replaced after every growth so that no caller keeps a detached view.
 import type { BackendName, Kernels } from './kernels.js';
-import { GEMM_MR, OP, partition } from './split-ops.js';
+import { GEMM_MR, OP, PARTIALS, partition, sumsqBlock } from './split-ops.js';
 
 /** The raw exports of build/kernels.wasm: byte offsets, dimensions, numbers. */
 interface WasmExports {
@@ -67,6 +67,8 @@ export class WasmKernels implements Kernels {
   readonly threadWorkspaces: number[] = [];
   /** Byte offset of CONTROL_BLOCK_BYTES for thread coordination (shared memory only). */
   readonly control: number;
+  /** Byte offset of PARTIALS float64 slots for the threads' block sums. */
+  readonly partials: number;
   /** Set by a thread pool: gemm calls then go to it. */
   runner: KernelRunner | null = null;
   /** GEMMs of at least this many multiply-adds (and 32 columns) go to the threads. */
@@ -84,7 +86,8 @@ export class WasmKernels implements Kernels {
     const ws = align64(exports.heap_base());
     for (let t = 1; t < threads; t++) this.threadWorkspaces.push(ws + t * wsBytes);
     this.control = ws + threads * wsBytes;
-    this.base = align64(this.control + CONTROL_BLOCK_BYTES) / 4;
+    this.partials = align64(this.control + CONTROL_BLOCK_BYTES);
+    this.base = align64(this.partials + PARTIALS * 8) / 4;
     this.f32 = new Float32Array(this.memory.buffer);
     if (!this.grow(this.base + 1024)) throw new Error('cannot allocate the gemm workspace');
     exports.gemm_set_workspace(ws);
@@ -149,8 +152,20 @@ export class WasmKernels implements Kernels {
   copy_f32(dst: number, src: number, len: number): void {
     this.x.copy_f32(dst * 4, src * 4, len);
   }
+  /** Sum of squares in blocks of sumsqBlock(len) floats, the block sums added in order (float64), on any number of threads. */
   sumsq_f32(x: number, len: number): number {
-    return this.x.sumsq_f32(x * 4, len);
+    const block = sumsqBlock(len);
+    if (len <= block) return this.x.sumsq_f32(x * 4, len);
+    const blocks = Math.ceil(len / block);
+    let total = 0;
+    if (this.splits(len)) {
+      this.split(OP.sumsq, len, [x * 4, len, block]);
+      const partials = new Float64Array(this.memory.buffer, this.partials, blocks);
+      for (let b = 0; b < blocks; b++) total += partials[b];
+    } else {
+      for (let b = 0; b < blocks; b++) total += this.x.sumsq_f32((x + b * block) * 4, Math.min(block, len - b * block));
+    }
+    return total;
   }
   bce_logits_f32(dlogit: number, rowloss: number, logit: number, target: number, rows: number, cols: number, gscale: number): number {
     if (rowloss && rows > 1 && this.splits(rows * cols)) return this.splitRows(OP.bce, rowloss, rows, [dlogit * 4, rowloss * 4, logit * 4, target * 4, rows, cols, gscale]);
