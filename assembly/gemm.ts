@@ -306,40 +306,46 @@ function finish_small_row(c: usize, acc: usize, n: i32, alpha: f32, beta: f32, b
   }
 }
 
-// C (m <= MR rows) without packing; acc is workspace for one row of n floats.
+// C (m <= MR rows) without packing; acc is workspace for one row of up to KC * NC floats, so
+// wide rows go in chunks of that many columns (the same arithmetic for every element, so the
+// choice of this path never depends on n: threads that split n get the same bits).
 function gemm_f32_small_m(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
   beta: f32, c: usize, ldc: i32, bias: usize, act: i32, actAlpha: f32): void {
-  const acc = wsB; // n <= KC * NC floats is checked by the caller
+  const acc = wsB;
   const ldab = <usize>lda << 2;
   const ldbb = <usize>ldb << 2;
   for (let i = 0; i < m; i++) {
-    if (transB) {
-      // C(i, j) = dot(op(A) row i, B row j); op(A) row i is contiguous only when transA == 0
-      let arow = a + <usize>i * ldab;
-      if (transA) {
-        for (let p = 0; p < k; p++) store<f32>(wsA + (<usize>p << 2), load<f32>(a + <usize>p * ldab + (<usize>i << 2)));
-        arow = wsA;
-      }
-      for (let j = 0; j < n; j++) store<f32>(acc + (<usize>j << 2), dot_f32(arow, b + <usize>j * ldbb, k));
-    } else {
-      // C(i, :) = sum over p of op(A)(i, p) B(p, :)
-      memory.fill(acc, 0, <usize>n << 2);
-      for (let p = 0; p < k; p++) {
-        const aip = transA ? load<f32>(a + <usize>p * ldab + (<usize>i << 2)) : load<f32>(a + <usize>i * ldab + (<usize>p << 2));
-        const va = f32x4.splat(aip);
-        const brow = b + <usize>p * ldbb;
-        let j = 0;
-        for (; j + 4 <= n; j += 4) {
-          const o = <usize>j << 2;
-          v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(va, v128.load(brow + o))));
-        }
-        for (; j < n; j++) {
-          const o = <usize>j << 2;
-          store<f32>(acc + o, load<f32>(acc + o) + aip * load<f32>(brow + o));
-        }
-      }
+    // op(A) row i; contiguous only when transA == 0, else gathered into wsA (k <= MC * KC is checked by the caller)
+    let arow = a + <usize>i * ldab;
+    if (transA) {
+      for (let p = 0; p < k; p++) store<f32>(wsA + (<usize>p << 2), load<f32>(a + <usize>p * ldab + (<usize>i << 2)));
+      arow = wsA;
     }
-    finish_small_row(c + (<usize>i * <usize>ldc << 2), acc, n, alpha, beta, bias, act, actAlpha);
+    for (let j0 = 0; j0 < n; j0 += KC * NC) {
+      const nc = min(KC * NC, n - j0);
+      if (transB) {
+        // C(i, j) = dot(op(A) row i, B row j)
+        for (let j = 0; j < nc; j++) store<f32>(acc + (<usize>j << 2), dot_f32(arow, b + <usize>(j0 + j) * ldbb, k));
+      } else {
+        // C(i, j0 : j0 + nc) = sum over p of op(A)(i, p) B(p, j0 : j0 + nc)
+        memory.fill(acc, 0, <usize>nc << 2);
+        for (let p = 0; p < k; p++) {
+          const aip = load<f32>(arow + (<usize>p << 2));
+          const va = f32x4.splat(aip);
+          const brow = b + <usize>p * ldbb + (<usize>j0 << 2);
+          let j = 0;
+          for (; j + 4 <= nc; j += 4) {
+            const o = <usize>j << 2;
+            v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(va, v128.load(brow + o))));
+          }
+          for (; j < nc; j++) {
+            const o = <usize>j << 2;
+            store<f32>(acc + o, load<f32>(acc + o) + aip * load<f32>(brow + o));
+          }
+        }
+      }
+      finish_small_row(c + ((<usize>i * <usize>ldc + <usize>j0) << 2), acc, nc, alpha, beta, bias ? bias + (<usize>j0 << 2) : 0, act, actAlpha);
+    }
   }
 }
 
@@ -351,7 +357,7 @@ function gemm_f32_small_m(transA: i32, transB: i32, m: i32, n: i32, k: i32, alph
 export function gemm_f32(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
   a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32,
   bias: usize, act: i32, actAlpha: f32): void {
-  if (m <= MR && n <= KC * NC && k <= MC * KC) {
+  if (m <= MR && k <= MC * KC) {
     gemm_f32_small_m(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, act, actAlpha);
     return;
   }

@@ -14,7 +14,7 @@ export type WavaeErrorCode =
   | 'UNSUPPORTED_VERSION' // a model file format version this wavae does not read
   | 'DIVERGED' // training produced a non-finite loss or gradient
   | 'BUSY' // the model is already training
-  | 'WORKER_FAILED' // a training worker failed or died
+  | 'WORKER_FAILED' // a training worker or a kernel thread failed or died
   | 'ABORTED'; // stopped by an AbortSignal
 
 /** The error wavae throws for bad input; `code` is stable, `message` names the argument. */

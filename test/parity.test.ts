@@ -91,6 +91,9 @@ cases.push(gemmCase(false, false, 2, 784, 400, { alpha: 0.5, beta: 1.5 }));
 cases.push(gemmCase(true, false, 3, 130, 129, { beta: 1.5, bias: true, act: 'sigmoid' }));
 cases.push(gemmCase(true, true, 4, 33, 67, { bias: true, act: 'tanh' }));
 cases.push(gemmCase(false, true, 5, 41, 300, { bias: true, act: 'leaky_relu' }));
+// wider than the unpacked path's row buffer (KC * NC = 262144 floats): columns go in chunks
+cases.push(gemmCase(false, true, 1, 262150, 3, { bias: true, act: 'relu' }));
+cases.push(gemmCase(true, false, 2, 262150, 2, { alpha: 0.5, beta: 1.5 }));
 // The VAE's real shapes: forward X W^T, input gradient dY W, weight gradient dY^T X.
 cases.push(gemmCase(false, true, 128, 400, 784, { bias: true, act: 'relu' }));
 cases.push(gemmCase(false, false, 128, 784, 400));

@@ -12,6 +12,7 @@ import * as wv from '../src/node.js';
 import { DEFAULT_MAX_THREADS, getBackend, registerThreads } from '../src/backend/index.js';
 import { kernelsWasmBytes, sharedKernelsModule } from '../src/backend/kernels-module.js';
 import { sharedMemoryModule } from '../src/backend/shared-module.js';
+import { THREAD_SOURCE } from '../src/backend/generated/thread_source.js';
 import { createThreadedWasmKernels } from '../src/backend/threads.js';
 import { partition } from '../src/backend/split-ops.js';
 import { nodeThreadPlatform, nodeThreadSpawner } from '../src/backend/threads-node.js';
@@ -26,6 +27,8 @@ const SHAPES: [boolean, boolean, number, number, number][] = [
   [false, true, 3, 1030, 1400], [true, true, 17, 1030, 257], [false, false, 129, 33, 1025], [true, false, 5, 2049, 411],
   [false, true, 128, 20, 400], [false, false, 128, 20, 400], [true, false, 400, 20, 128], [true, true, 131, 9, 1000],
   [false, false, 11, 20, 4000], [true, false, 70, 13, 700],
+  // small m with outputs wider than the unpacked path's row buffer (KC * NC = 262144 columns)
+  [false, true, 1, 300000, 8], [false, false, 2, 300000, 3], [true, false, 3, 262150, 2],
 ];
 
 async function runGemms(threads: number): Promise<Float32Array[]> {
@@ -176,15 +179,18 @@ describe('kernel threads', () => {
     vae.dispose();
   });
 
-  it('a process with a thread pool exits by itself when its work is done', () => {
+  it('a process with a thread pool exits by itself when its work is done, whatever Node flags it runs with', () => {
     const script = `const wv = await import(${JSON.stringify(path.resolve('dist/node.js'))});
       await wv.init({ threads: 2 });
       const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20 });
       await vae.fit(new Float32Array(784 * 256).fill(0.5), { epochs: 1, batchSize: 128 });
-      console.log('trained', wv.threadCount());`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      const { history } = await wv.fitInWorker(vae, new Float32Array(784 * 128).fill(0.5), { epochs: 1, batchSize: 128 });
+      console.log('trained', wv.threadCount(), wv.threadFallback(), history.epoch.length);`;
+    // process-wide flags, which a Worker refuses in its own execArgv
+    const flags = ['--max-old-space-size=2048', '--expose-gc', '--stack-size=2000', '--experimental-wasm-relaxed-simd'];
+    const r = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe('trained 2');
+    expect(r.stdout.trim()).toBe('trained 2 null 1');
   });
 
   it('init() defaults to the cores, up to DEFAULT_MAX_THREADS, and says nothing when it gets them', async () => {
@@ -245,7 +251,7 @@ describe('kernel threads', () => {
   });
 
   it('a thread that traps fails the call with WORKER_FAILED and its message, at once, and so does every later call', async () => {
-    const { kernels, close } = await createThreadedWasmKernels(2, nodeThreadSpawner(workerThreads), { module: (await sharedKernelsModule())!, relaxed: null });
+    const { kernels, close } = await createThreadedWasmKernels(2, nodeThreadSpawner(workerThreads), { module: (await sharedKernelsModule())!, relaxed: null, source: THREAD_SOURCE });
     try {
       // 1 x 1024 x 4096: thread 1 writes columns 512.., placed past the end of memory; thread 0's half is in bounds
       const [m, n, k] = [1, 1024, 4096];
@@ -263,6 +269,38 @@ describe('kernel threads', () => {
     }
   });
 
+  it('a trap on the calling thread is WORKER_FAILED too, with its message, and the pool stays failed', async () => {
+    const { kernels, close } = await createThreadedWasmKernels(2, nodeThreadSpawner(workerThreads), { module: (await sharedKernelsModule())!, relaxed: null, source: THREAD_SOURCE });
+    try {
+      const [m, n, k] = [1, 1024, 4096];
+      const a = kernels.base;
+      expect(kernels.grow(a + k + k * n + 1024)).toBe(true);
+      const c = kernels.f32.length + 4096; // every column past the end: both threads trap
+      expect(() => kernels.gemm_f32(0, 0, m, n, k, 1, a, k, a + k, n, 0, c, n, 0, 0, 0))
+        .toThrow(expect.objectContaining({ code: 'WORKER_FAILED', message: expect.stringMatching(/^kernel thread [01]: .*out of bounds/) }));
+      expect(() => kernels.gemm_f32(0, 0, m, n, k, 1, a, k, a + k, n, 0, a, n, 0, 0, 0)).toThrow(expect.objectContaining({ code: 'WORKER_FAILED' }));
+    } finally {
+      close();
+    }
+  });
+
+  it('models built before init() closed their pool keep working, on the calling thread, with the same bits', async () => {
+    const rng = new Rng(12);
+    const x = Float32Array.from({ length: 256 * 784 }, () => rng.uniform());
+    await wv.init({ threads: 2 });
+    const before = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 8 });
+    await wv.init({ threads: 2 }); // a new backend; the first one's threads are stopped
+    const t0 = performance.now();
+    await before.fit(x, { epochs: 1, batchSize: 128 });
+    expect(performance.now() - t0).toBeLessThan(5000); // no wait for threads that are gone
+    const fresh = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 8 });
+    await fresh.fit(x, { epochs: 1, batchSize: 128 });
+    const [a, b] = [before.parameters(), fresh.parameters()];
+    for (const name of Object.keys(a)) expect(Buffer.from(b[name].buffer).equals(Buffer.from(a[name].buffer)), name).toBe(true);
+    before.dispose();
+    fresh.dispose();
+  });
+
   it('a thread that dies fails the next call with WORKER_FAILED; init() starts a working pool again', async () => {
     let victim: workerThreads.Worker | null = null;
     const spawn = nodeThreadSpawner({ ...workerThreads, Worker: class extends workerThreads.Worker {
@@ -271,7 +309,7 @@ describe('kernel threads', () => {
         victim = this;
       }
     } } as typeof workerThreads);
-    const { kernels, close } = await createThreadedWasmKernels(2, spawn, { module: (await sharedKernelsModule())!, relaxed: null });
+    const { kernels, close } = await createThreadedWasmKernels(2, spawn, { module: (await sharedKernelsModule())!, relaxed: null, source: THREAD_SOURCE });
     try {
       await victim!.terminate(); // as if the thread crashed
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -8,6 +8,7 @@ import { JsKernels } from './js.js';
 import type { BackendName, Kernels } from './kernels.js';
 import { createWasmKernels, simdSupported } from './wasm.js';
 import { kernelsModule, relaxedGemmModule, sharedKernelsModule, sharedRelaxedGemmModule } from './kernels-module.js';
+import { THREAD_SOURCE } from './generated/thread_source.js';
 import { createThreadedWasmKernels, type ThreadPlatform } from './threads.js';
 import { webThreadPlatform } from './threads-web.js';
 import { clearActiveBackend, setActiveBackend } from './active.js';
@@ -87,20 +88,20 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
     if (!Number.isInteger(t) || t < 1 || t > 64) {
       throw new WavaeError('INVALID_OPTION', `init: threads must be an integer in [1, 64], got ${describe(t)}`);
     }
-    if (t > 1 && name !== 'wasm') throw new WavaeError('INVALID_OPTION', `init: threads need the wasm backend, got backend '${name}'`);
+    if (t > 1 && options.backend === 'js') throw new WavaeError('INVALID_OPTION', "init: threads need the wasm backend, got backend 'js'");
   }
   const strict = options.strict ?? false;
   const wanted = options.threads ?? (name === 'wasm' ? Math.max(1, Math.min(DEFAULT_MAX_THREADS, platform.cores())) : 1);
   let fallback: string | null = null;
   let be: Backend;
   let close: (() => void) | null = null;
-  const support = wanted > 1 ? await threadSupport() : null;
+  const support = wanted > 1 ? (name === 'wasm' ? await threadSupport() : { reason: 'this engine has no SIMD WebAssembly, and the js backend runs on one thread' }) : null;
   if (support?.reason) fallback = `${wanted} threads wanted, running on one: ${support.reason}`;
   let threaded: { kernels: Kernels; close: () => void } | null = null;
   if (support && support.reason === null) {
     const relaxed = strict ? null : await sharedRelaxedGemmModule();
     try {
-      threaded = await createThreadedWasmKernels(wanted, platform.spawn, { module: support.module, relaxed });
+      threaded = await createThreadedWasmKernels(wanted, platform.spawn, { module: support.module, relaxed, source: THREAD_SOURCE });
     } catch (err) { // no shared memory after all, or the platform refused a thread: one thread, and why
       if (!(err instanceof WavaeError) || err.code !== 'BACKEND_UNAVAILABLE') throw err;
       fallback = `${wanted} threads wanted, running on one: ${err.message}`;

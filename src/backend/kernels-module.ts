@@ -19,9 +19,10 @@ export function kernelsWasmBytes(): Uint8Array<ArrayBuffer> {
   return decodeBase64(KERNELS_WASM_BASE64);
 }
 
-/** Compiles bytes, or null where the engine does not validate them. */
-async function compileIfValid(bytes: Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module | null> {
+/** Compiles the bytes `make` returns, or null where they cannot be made or the engine does not validate them. */
+async function compileIfValid(make: () => Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module | null> {
   try {
+    const bytes = make();
     return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
   } catch {
     return null;
@@ -45,15 +46,15 @@ export async function kernelsModule(): Promise<WebAssembly.Module> {
  * relaxed SIMD (Node 20 without --experimental-wasm-relaxed-simd; Chromium and Node 22+ do).
  */
 export function relaxedGemmModule(): Promise<WebAssembly.Module | null> {
-  return once('relaxed', () => compileIfValid(decodeBase64(KERNELS_RELAXED_WASM_BASE64)));
+  return once('relaxed', () => compileIfValid(() => decodeBase64(KERNELS_RELAXED_WASM_BASE64)));
 }
 
 /** The kernels on a shared memory (threads), or null where the engine has no shared memory. */
 export function sharedKernelsModule(): Promise<WebAssembly.Module | null> {
-  return once('kernels-shared', () => compileIfValid(sharedMemoryModule(kernelsWasmBytes())));
+  return once('kernels-shared', () => compileIfValid(() => sharedMemoryModule(kernelsWasmBytes())));
 }
 
 /** The relaxed-SIMD GEMM on a shared memory, or null (no relaxed SIMD or no shared memory). */
 export function sharedRelaxedGemmModule(): Promise<WebAssembly.Module | null> {
-  return once('relaxed-shared', () => compileIfValid(sharedMemoryModule(decodeBase64(KERNELS_RELAXED_WASM_BASE64))));
+  return once('relaxed-shared', () => compileIfValid(() => sharedMemoryModule(decodeBase64(KERNELS_RELAXED_WASM_BASE64))));
 }

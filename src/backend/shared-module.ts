@@ -8,6 +8,8 @@
 export const SHARED_PAGES = { initial: 32, maximum: 65536 };
 
 const MEMORY_SECTION = 5;
+const START_SECTION = 8;
+const DATA_SECTION = 11;
 const IMPORT_SECTION = 2;
 const MEMORY_KIND = 2;
 const SHARED_WITH_MAX = 3;
@@ -44,12 +46,18 @@ const SHARED_LIMITS = [SHARED_WITH_MAX, ...leb(SHARED_PAGES.initial), ...leb(SHA
 
 interface Section { id: number; payload: Uint8Array }
 
+const MAGIC = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]; // \0asm, version 1
+
 function sections(bytes: Uint8Array): Section[] {
+  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('not a WebAssembly module');
   const out: Section[] = [];
   let pos = 8;
   while (pos < bytes.length) {
     const id = bytes[pos];
     const [size, start] = readLeb(bytes, pos + 1);
+    if (start + size > bytes.length) throw new Error('truncated module');
+    // every thread instantiates the module on the same memory: data or a start function would run again in each
+    if (id === DATA_SECTION || id === START_SECTION) throw new Error('a module with data or a start function cannot be shared by threads');
     out.push({ id, payload: bytes.subarray(start, start + size) });
     pos = start + size;
   }

@@ -4,27 +4,20 @@
 import type * as WorkerThreads from 'node:worker_threads';
 import type { ThreadPlatform, ThreadSpawner } from './threads.js';
 
-/**
- * The process's Node flags for an eval'd worker script: minus --input-type, which would make it a
- * module, and minus V8's wasm flags, which a Worker refuses (they are process-wide: it has them).
- */
-export function scriptExecArgv(): string[] {
-  return process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type' &&
-    !/^--(no-)?(experimental-)?wasm/.test(a));
-}
-
 /** Starts kernel threads as eval'd worker_threads; idle threads never keep the process alive. */
 export function nodeThreadSpawner(wt: typeof WorkerThreads): ThreadSpawner {
   return (source, data) => {
+    // no Node flags: the threads need none, and a Worker refuses process-wide ones (--max-old-space-size, V8's)
     const worker = new wt.Worker(
-      `const { workerData, parentPort } = require('node:worker_threads');\n(${source})(workerData, () => parentPort.postMessage('ready'));`,
-      { eval: true, execArgv: scriptExecArgv(), workerData: data },
+      `${source}\nconst { workerData, parentPort } = require('node:worker_threads');\n` +
+      `wavaeKernelThread.main(workerData, () => parentPort.postMessage('ready'));`,
+      { eval: true, execArgv: [], workerData: data },
     );
     worker.unref();
     let stopping = false;
     return {
       listen: (onReady, onFailure) => {
-        worker.once('message', () => onReady());
+        worker.once('message', (m) => (m === 'ready' ? onReady() : onFailure(String(m))));
         worker.on('error', (err) => onFailure(err.message));
         worker.on('exit', (code) => {
           if (!stopping) onFailure(`exited (code ${code})`);

@@ -16,21 +16,36 @@ export function webThreadsUnavailable(): string | null {
   return null;
 }
 
-/** Starts kernel threads as Web Workers from a Blob URL. */
+/** Starts kernel threads as Web Workers from a Blob URL (revoked once the thread has started or failed). */
 export const webThreadSpawner: ThreadSpawner = (source, data) => {
-  const url = URL.createObjectURL(new Blob([`onmessage = (e) => (${source})(e.data, () => postMessage('ready'));`], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  worker.postMessage(data);
+  const script = `${source}\nonmessageerror = () => postMessage('the thread could not receive its modules and memory');\n` +
+    `onmessage = (e) => wavaeKernelThread.main(e.data, () => postMessage('ready'));`;
+  const url = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
+  let worker: Worker | null = null;
+  try {
+    worker = new Worker(url);
+    worker.postMessage(data);
+  } catch (err) { // a content security policy without blob: workers, or data that cannot be cloned
+    worker?.terminate();
+    URL.revokeObjectURL(url);
+    throw err;
+  }
+  const started = worker;
   return {
     listen: (onReady, onFailure) => {
-      worker.onmessage = () => onReady();
-      worker.onerror = (event: ErrorEvent) => {
+      started.onmessage = (event: MessageEvent) => {
+        URL.revokeObjectURL(url);
+        if (event.data === 'ready') onReady();
+        else onFailure(String(event.data));
+      };
+      started.onerror = (event: ErrorEvent) => {
         event.preventDefault();
+        URL.revokeObjectURL(url);
         onFailure(event.message || 'the thread script failed');
       };
     },
     terminate: () => {
-      worker.terminate();
+      started.terminate();
       URL.revokeObjectURL(url);
     },
   };

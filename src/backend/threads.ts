@@ -11,6 +11,7 @@ import { WavaeError } from '../errors.js';
 import type { Kernels } from './kernels.js';
 import { SHARED_PAGES } from './shared-module.js';
 import { PARTIALS, SPLIT_OPS, partition, runPart } from './split-ops.js';
+import { CONTROL_BYTES, DONE, FAILED, GEN, JOB, JOB_SLOTS, MESSAGE, MESSAGE_CHARS, SPIN, STOP, reportFailure } from './thread-main.js';
 import { CONTROL_BLOCK_BYTES, WasmKernels, type KernelRunner } from './wasm.js';
 
 /** What a kernel thread receives: modules, the shared memory, and where its state lives. */
@@ -33,7 +34,11 @@ export interface ThreadHandle {
   terminate(): void;
 }
 
-/** Starts a thread that runs `source` (a function expression) as `(source)(data, ready)`. */
+/**
+ * Starts a thread that runs `source` (the script of thread-main.ts, defining the global
+ * `wavaeKernelThread`) and then `wavaeKernelThread.main(data, ready)`, where ready() tells the
+ * caller 'ready'; any other first message is a failure.
+ */
 export type ThreadSpawner = (source: string, data: ThreadData) => ThreadHandle;
 
 /** A platform's threads: why they cannot run here (or null), the cores, how to start one. */
@@ -43,56 +48,10 @@ export interface ThreadPlatform {
   spawn: ThreadSpawner;
 }
 
-// control block (Int32 slots): generation, stop flag, finished threads, failed flag; the job as
-// Float64 from byte 64 (op number and up to 23 arguments); a failing thread's message as UTF-16
-// from byte 256
-const GEN = 0;
-const STOP = 1;
-const DONE = 2;
-const FAILED = 3;
-const JOB = 64;
-const MESSAGE = 256;
-const MESSAGE_CHARS = 120;
-const JOB_SLOTS = (MESSAGE - JOB) / 8;
-/** Polls of the control block before a thread sleeps (Atomics.wait): tens of microseconds. */
-const SPIN = 20_000;
-if (MESSAGE + 2 * MESSAGE_CHARS > CONTROL_BLOCK_BYTES) throw new Error('the control block outgrew its reservation');
+if (CONTROL_BYTES > CONTROL_BLOCK_BYTES) throw new Error('the control block outgrew its reservation');
 
-/** The body of every kernel thread, as source: it must not close over anything. */
-const THREAD_SOURCE = `(data, ready) => {
-  const runPart = ${runPart.toString()};
-  const partition = ${partition.toString()};
-  const ops = ${JSON.stringify(SPLIT_OPS)};
-  const { module, relaxed, memory, workspace, control, index, threads } = data;
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  instance.exports.gemm_set_workspace(workspace);
-  const fused = relaxed && new WebAssembly.Instance(relaxed, { env: { memory } });
-  if (fused) fused.exports.gemm_set_workspace(workspace);
-  const fns = ops.map((op) => (fused && op.name === 'gemm_f32' ? fused : instance).exports[op.name]);
-  const i32 = new Int32Array(memory.buffer, control, ${MESSAGE / 4});
-  const job = new Float64Array(memory.buffer, control + ${JOB}, ${JOB_SLOTS});
-  const message = new Uint16Array(memory.buffer, control + ${MESSAGE}, ${MESSAGE_CHARS});
-  const partials = new Float64Array(memory.buffer, data.partials, ${PARTIALS});
-  ready();
-  let seen = 0;
-  for (;;) {
-    // the next job of a training step usually follows within microseconds: spin a little before sleeping
-    for (let spin = 0; spin < ${SPIN} && Atomics.load(i32, ${GEN}) === seen; spin++);
-    Atomics.wait(i32, ${GEN}, seen);
-    seen = Atomics.load(i32, ${GEN});
-    if (Atomics.load(i32, ${STOP})) break;
-    try {
-      runPart(fns, ops, job, threads, index, partition, partials);
-    } catch (err) {
-      if (Atomics.compareExchange(i32, ${FAILED}, 0, index) === 0) {
-        const text = 'kernel thread ' + index + ': ' + (err && err.message || String(err));
-        for (let i = 0; i < ${MESSAGE_CHARS}; i++) message[i] = i < text.length ? text.charCodeAt(i) : 0;
-      }
-    }
-    Atomics.add(i32, ${DONE}, 1);
-    Atomics.notify(i32, ${DONE});
-  }
-}`;
+/** How long threads may take to start before init() gives up on them (and runs on one thread). */
+const START_TIMEOUT_MS = 20_000;
 
 /** True where this thread may block in Atomics.wait (not on a page's main thread). */
 function canBlock(): boolean {
@@ -112,10 +71,11 @@ class ThreadPool implements KernelRunner {
   private readonly handles: ThreadHandle[] = [];
   private readonly blocking = canBlock();
   private failure: string | null = null;
+  private closed = false;
   /** Resolves when every thread has its instance: a thread's start-up needs the caller's event loop, so wait for it before any GEMM. */
   readonly ready: Promise<void>;
 
-  constructor(spawn: ThreadSpawner, data: Omit<ThreadData, 'index' | 'workspace'>, workspaces: number[],
+  constructor(spawn: ThreadSpawner, source: string, data: Omit<ThreadData, 'index' | 'workspace'>, workspaces: number[],
     private readonly fns: ((...args: number[]) => number)[]) {
     const { memory, control, threads } = data;
     this.partials = new Float64Array(memory.buffer, data.partials, PARTIALS);
@@ -127,7 +87,7 @@ class ThreadPool implements KernelRunner {
     for (let t = 1; t < threads; t++) {
       let handle: ThreadHandle;
       try {
-        handle = spawn(THREAD_SOURCE, { ...data, index: t, workspace: workspaces[t - 1] });
+        handle = spawn(source, { ...data, index: t, workspace: workspaces[t - 1] });
       } catch (err) { // the platform refused a thread (a content security policy, say): stop the others
         this.close();
         throw err;
@@ -140,7 +100,11 @@ class ThreadPool implements KernelRunner {
       }));
       this.handles.push(handle);
     }
-    this.ready = Promise.all(started).then(() => undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not started after ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    });
+    this.ready = Promise.race([Promise.all(started), timeout]).then(() => undefined).finally(() => clearTimeout(timer));
   }
 
   private get threads(): number {
@@ -151,23 +115,32 @@ class ThreadPool implements KernelRunner {
     if (this.failure) throw new WavaeError('WORKER_FAILED', this.failure);
     this.job[0] = op;
     this.job.set(args.subarray(0, SPLIT_OPS[op].args), 1);
+    if (this.closed) { // shut down (init() or shutdown() since): models built before still work, on this thread, with the same bits
+      runPart(this.fns, SPLIT_OPS, this.job, 1, 0, partition, this.partials);
+      return;
+    }
     Atomics.store(this.i32, DONE, 0);
     Atomics.add(this.i32, GEN, 1);
     Atomics.notify(this.i32, GEN);
     try {
       runPart(this.fns, SPLIT_OPS, this.job, this.threads, 0, partition, this.partials);
-    } finally {
-      this.waitForOthers(work);
+    } catch (err) {
+      reportFailure(this.i32, this.message, 0, err);
     }
+    this.waitForOthers(work);
     if (Atomics.load(this.i32, FAILED)) {
       this.failure = String.fromCharCode(...this.message).replace(/\0+$/, '');
       throw new WavaeError('WORKER_FAILED', this.failure);
     }
   }
 
-  /** Waits until every other thread finished the job (`work`: about its flops); a thread that died cannot answer, so give up after a generous time. */
+  /**
+   * Waits until every other thread finished the job (`work`: about its flops). A thread that dies
+   * during a job cannot answer (and its exit event needs this thread's event loop), so give up
+   * after a generous time: 10 s plus a microsecond per kiloflop.
+   */
   private waitForOthers(work: number): void {
-    const deadline = Date.now() + 10_000 + work / 1e6;
+    const deadline = performance.now() + 10_000 + work / 1e6;
     const others = this.threads - 1;
     for (let spins = 0; ; spins++) {
       const done = Atomics.load(this.i32, DONE);
@@ -178,14 +151,17 @@ class ThreadPool implements KernelRunner {
       } else if (spins % 65536 !== 0) {
         continue;
       }
-      if (Date.now() > deadline) {
+      if (performance.now() > deadline) {
         this.failure ??= 'a kernel thread stopped answering';
         throw new WavaeError('WORKER_FAILED', this.failure);
       }
     }
   }
 
+  /** Stops the threads; later calls run on the calling thread alone. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     Atomics.store(this.i32, STOP, 1);
     Atomics.add(this.i32, GEN, 1);
     Atomics.notify(this.i32, GEN);
@@ -193,10 +169,15 @@ class ThreadPool implements KernelRunner {
   }
 }
 
-/** The modules of a threaded backend: the kernels and optionally the relaxed GEMM, both in shared-memory form. */
+/**
+ * What the threads of a backend run: the kernels and optionally the relaxed GEMM, both in
+ * shared-memory form, and the thread script (THREAD_SOURCE from generated/thread_source.ts,
+ * passed in so that a training worker receives it rather than carrying a second copy).
+ */
 export interface SharedModules {
   module: WebAssembly.Module;
   relaxed: WebAssembly.Module | null;
+  source: string;
 }
 
 /** A shared memory: 4 GiB of address space reserved, or 1 GiB where the engine cannot reserve that much (32-bit devices). */
@@ -214,26 +195,22 @@ function sharedMemory(): WebAssembly.Memory {
  */
 export async function createThreadedWasmKernels(threads: number, spawn: ThreadSpawner, modules: SharedModules):
   Promise<{ kernels: Kernels; close: () => void }> {
-  const { module, relaxed } = modules;
-  let memory: WebAssembly.Memory;
-  try {
-    memory = sharedMemory();
-  } catch (err) {
-    throw new WavaeError('BACKEND_UNAVAILABLE', `the kernel threads cannot have a shared memory: ${(err as Error).message}`);
-  }
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  const kernels = new WasmKernels(instance.exports as unknown as ConstructorParameters<typeof WasmKernels>[0], threads);
-  const fused = relaxed && await WebAssembly.instantiate(relaxed, { env: { memory } });
-  if (fused) kernels.useRelaxedGemm(fused.exports as unknown as ConstructorParameters<typeof WasmKernels>[0]);
-  const fns = SPLIT_OPS.map((op) => (fused && op.name === 'gemm_f32' ? fused : instance).exports[op.name] as (...args: number[]) => number);
+  const { module, relaxed, source } = modules;
   let pool: ThreadPool | null = null;
   try {
-    pool = new ThreadPool(spawn, { module, relaxed, memory, control: kernels.control, partials: kernels.partials, threads }, kernels.threadWorkspaces, fns);
+    const memory = sharedMemory();
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const kernels = new WasmKernels(instance.exports as unknown as ConstructorParameters<typeof WasmKernels>[0], threads);
+    const fused = relaxed && await WebAssembly.instantiate(relaxed, { env: { memory } });
+    if (fused) kernels.useRelaxedGemm(fused.exports as unknown as ConstructorParameters<typeof WasmKernels>[0]);
+    const fns = SPLIT_OPS.map((op) => (fused && op.name === 'gemm_f32' ? fused : instance).exports[op.name] as (...args: number[]) => number);
+    pool = new ThreadPool(spawn, source, { module, relaxed, memory, control: kernels.control, partials: kernels.partials, threads }, kernels.threadWorkspaces, fns);
     await pool.ready;
+    kernels.runner = pool;
+    const started = pool;
+    return { kernels, close: () => started.close() };
   } catch (err) {
     pool?.close();
     throw new WavaeError('BACKEND_UNAVAILABLE', `the kernel threads failed to start: ${(err as Error).message}`);
   }
-  kernels.runner = pool;
-  return { kernels, close: () => pool.close() };
 }

@@ -31,7 +31,7 @@ async function kernels(m: Extract<ToWorker, { type: 'start' }>): Promise<{ kerne
   // in a Node worker_thread, the prelude (node-worker.ts) hands over worker_threads
   const wt = (globalThis as { wavaeWorkerThreads?: typeof WorkerThreads }).wavaeWorkerThreads;
   const spawn = wt ? nodeThreadSpawner(wt) : webThreadSpawner;
-  const modules = { module: m.module, relaxed: m.relaxed };
+  const modules = { module: m.module, relaxed: m.relaxed, source: m.threadSource };
   // where this worker cannot start threads of its own, it trains on one: the same bits, later
   return createThreadedWasmKernels(m.threads, spawn, modules).catch(() => createThreadedWasmKernels(1, spawn, modules));
 }

@@ -11,6 +11,7 @@ import type { Autoencoder } from '../models/autoencoder.js';
 import { Model } from '../models/model.js';
 import type { VAE } from '../models/vae.js';
 import { FIT_OPTION_KEYS, type FitOptions, type History } from '../train/fit.js';
+import { THREAD_SOURCE } from '../backend/generated/thread_source.js';
 import { WORKER_SOURCE } from './generated/worker_source.js';
 import type { FromWorker, PortableFitOptions, ToWorker } from './protocol.js';
 
@@ -70,7 +71,12 @@ export async function fitInWorkerWith<M extends VAE | Autoencoder>(factory: Work
   const relaxed = model.be.variant !== 'relaxed-simd' ? null : threads > 1 ? await sharedRelaxedGemmModule() : await relaxedGemmModule();
   const xCopy = data.data.slice();
   const valCopy = validation ? validation.data.slice() : null;
-  const worker = factory(WORKER_SOURCE);
+  let worker: WorkerHandle;
+  try {
+    worker = factory(WORKER_SOURCE);
+  } catch (err) {
+    throw new WavaeError('WORKER_FAILED', `fitInWorker: the training worker did not start: ${(err as Error).message}`);
+  }
   return new Promise<WorkerFitResult<M>>((resolve, reject) => {
     let settled = false;
     const onAbort = (): void => worker.postMessage({ type: 'abort' });
@@ -95,7 +101,7 @@ export async function fitInWorkerWith<M extends VAE | Autoencoder>(factory: Work
     signal?.addEventListener('abort', onAbort);
     const transfer: Transferable[] = [modelBytes.buffer, xCopy.buffer];
     if (valCopy) transfer.push(valCopy.buffer);
-    worker.postMessage({ type: 'start', module, relaxed, threads, modelBytes, x: xCopy, validation: valCopy, cols: model.inputDim, fit: portable,
+    worker.postMessage({ type: 'start', module, relaxed, threads, threadSource: THREAD_SOURCE, modelBytes, x: xCopy, validation: valCopy, cols: model.inputDim, fit: portable,
       batchEvents: onBatchEnd !== undefined }, transfer);
   });
 }

@@ -1,7 +1,6 @@
 // Training workers on Node's worker_threads: the bundled worker script is evaluated in a
 // thread whose globalThis.postMessage / onmessage are wired to the parent port.
 import { Worker } from 'node:worker_threads';
-import { scriptExecArgv } from '../backend/threads-node.js';
 import type { WorkerHandle } from './fit-in-worker.js';
 
 // the worker bundle is platform-neutral: it gets worker_threads (for its kernel threads) from here
@@ -13,7 +12,8 @@ parentPort.on('message', (data) => globalThis.onmessage && globalThis.onmessage(
 
 /** Starts the worker script in a worker_thread. */
 export function nodeWorkerFactory(source: string): WorkerHandle {
-  const worker = new Worker(PRELUDE + source, { eval: true, execArgv: scriptExecArgv() });
+  // no Node flags: the script needs none, and a Worker refuses process-wide ones (--max-old-space-size, V8's)
+  const worker = new Worker(PRELUDE + source, { eval: true, execArgv: [] });
   let done = false;
   return {
     postMessage: (message, transfer = []) => worker.postMessage(message, transfer as never),

@@ -12,8 +12,9 @@ export type ToWorker =
     module: WebAssembly.Module | null;
     /** The relaxed-SIMD GEMM when the caller uses it (so the worker computes the same bits). */
     relaxed: WebAssembly.Module | null;
-    /** Kernel threads, as the caller's backend runs them (the worker starts its own). */
+    /** Kernel threads, as the caller's backend runs them (the worker starts its own), and their script. */
     threads: number;
+    threadSource: string;
     modelBytes: Uint8Array;
     x: Float32Array;
     validation: Float32Array | null;
