@@ -143,7 +143,7 @@ describe('kernel threads in Chromium', () => {
     const eps = new Float32Array(256 * 20).map(() => rng.normal());
     const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 4 });
     const g = vae.gradients(x, { eps }); // on the page's main thread: it spins while the other threads work
-    const { model, history } = await wv.fitInWorker(vae, x.subarray(0, 128 * 784 * 2), { epochs: 2, batchSize: 128 });
+    const { model, history, threads: workerThreads } = await wv.fitInWorker(vae, x.subarray(0, 128 * 784 * 2), { epochs: 2, batchSize: 128 });
     const digest = (arrays: Float32Array[]) => {
       let h = 0x811c9dc5;
       for (const a of arrays) for (const b of new Uint8Array(a.buffer, a.byteOffset, a.byteLength)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
@@ -151,7 +151,7 @@ describe('kernel threads in Chromium', () => {
     };
     const params = model.parameters();
     return {
-      threads: wv.threadCount(), variant: wv.kernelVariant(), fallback: wv.threadFallback(),
+      threads: wv.threadCount(), workerThreads: workerThreads as number, variant: wv.kernelVariant(), fallback: wv.threadFallback(),
       grads: digest(Object.keys(g.grads).sort().map((k) => g.grads[k])), trained: digest(Object.keys(params).sort().map((k) => params[k])),
       samplesPerSec: history.samplesPerSec[1] as number,
     };
@@ -167,7 +167,7 @@ describe('kernel threads in Chromium', () => {
       const one = await page.evaluate(`(${runOnThreads.toString()})(1, ${strict})`) as Awaited<ReturnType<typeof runOnThreads>>;
       for (const threads of [2, 3]) {
         const many = await page.evaluate(`(${runOnThreads.toString()})(${threads}, ${strict})`) as Awaited<ReturnType<typeof runOnThreads>>;
-        expect([many.threads, many.variant, many.fallback]).toEqual([threads, strict ? 'simd' : 'relaxed-simd', null]);
+        expect([many.threads, many.workerThreads, many.variant, many.fallback]).toEqual([threads, threads, strict ? 'simd' : 'relaxed-simd', null]);
         expect(many.grads).toBe(one.grads);
         expect(many.trained).toBe(one.trained);
         if (threads === 2) speeds.push(`${strict ? 'strict' : 'relaxed'}: ${one.samplesPerSec.toFixed(0)} on 1 thread, ${many.samplesPerSec.toFixed(0)} on 2`);

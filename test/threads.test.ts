@@ -331,7 +331,8 @@ describe('kernel threads', () => {
     const x = Float32Array.from({ length: 384 * 784 }, () => rng.uniform());
     await wv.init({ threads: 2 });
     const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 9 });
-    const { model } = await wv.fitInWorker(vae, x, { epochs: 2, batchSize: 128 });
+    const { model, threads, threadFallback } = await wv.fitInWorker(vae, x, { epochs: 2, batchSize: 128 });
+    expect([threads, threadFallback]).toEqual([2, null]);
     await vae.fit(x, { epochs: 2, batchSize: 128 });
     const [a, b] = [vae.parameters(), model.parameters()];
     for (const name of Object.keys(a)) expect(Buffer.from(b[name].buffer).equals(Buffer.from(a[name].buffer)), name).toBe(true);

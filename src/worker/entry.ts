@@ -24,29 +24,32 @@ const scope = globalThis as unknown as {
 const post = (message: FromWorker, transfer: Transferable[] = []): void => scope.postMessage(message, transfer);
 let controller: AbortController | null = null;
 
+type WorkerKernels = { kernels: Kernels; close: () => void; fallback?: string };
+
 /** The kernels the caller's backend runs: the same build and variant, on as many threads (its own). */
-async function kernels(m: Extract<ToWorker, { type: 'start' }>): Promise<{ kernels: Kernels; close: () => void }> {
+async function kernels(m: Extract<ToWorker, { type: 'start' }>): Promise<WorkerKernels> {
   if (!m.module) return { kernels: new JsKernels(), close: () => {} };
   if (m.threads === 1) return { kernels: await createWasmKernels(m.module, m.relaxed), close: () => {} };
   // in a Node worker_thread, the prelude (node-worker.ts) hands over worker_threads
   const wt = (globalThis as { wavaeWorkerThreads?: typeof WorkerThreads }).wavaeWorkerThreads;
   const spawn = wt ? nodeThreadSpawner(wt) : webThreadSpawner;
   const modules = { module: m.module, relaxed: m.relaxed, source: m.threadSource };
-  // where this worker cannot start threads of its own, it trains on one: the same bits, later
-  return createThreadedWasmKernels(m.threads, spawn, modules).catch(() => createThreadedWasmKernels(1, spawn, modules));
+  // where this worker cannot start threads of its own, it trains on one (the same bits, later) and says why
+  return createThreadedWasmKernels(m.threads, spawn, modules).catch(async (err: Error): Promise<WorkerKernels> =>
+    ({ ...await createThreadedWasmKernels(1, spawn, modules), fallback: `${m.threads} threads wanted, running on one: ${err.message}` }));
 }
 
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const backend = await kernels(m);
-  setActiveBackend(new Backend(backend.kernels));
+  setActiveBackend(new Backend(backend.kernels), backend.fallback ?? null);
   try {
-    await train(m);
+    await train(m, backend.kernels.threads, backend.fallback ?? null);
   } finally {
     backend.close();
   }
 }
 
-async function train(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+async function train(m: Extract<ToWorker, { type: 'start' }>, threads: number, threadFallback: string | null): Promise<void> {
   const model = loadModel(m.modelBytes);
   controller = new AbortController();
   const history = await model.fit(matrix(m.x.length / m.cols, m.cols, m.x), {
@@ -57,7 +60,7 @@ async function train(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     onEpochEnd: (epoch, logs) => post({ type: 'epoch', epoch, logs }),
   });
   const bytes = saveModel(model, { optimizer: true });
-  post({ type: 'done', bytes, history }, [bytes.buffer]);
+  post({ type: 'done', bytes, history, threads, threadFallback }, [bytes.buffer]);
 }
 
 scope.onmessage = ({ data }) => {

@@ -30,6 +30,10 @@ export type WorkerFactory = (source: string) => WorkerHandle;
 export interface WorkerFitResult<M extends VAE | Autoencoder> {
   model: M;
   history: History;
+  /** Kernel threads the worker trained on (its own, as many as the caller's backend runs)... */
+  threads: number;
+  /** ...or why it trained on one where more were wanted (as threadFallback() says for init()). */
+  threadFallback: string | null;
 }
 
 /** Web Workers from a Blob URL: no file serving, no bundler configuration. */
@@ -91,7 +95,7 @@ export async function fitInWorkerWith<M extends VAE | Autoencoder>(factory: Work
       try {
         if (m.type === 'batch') onBatchEnd?.(m.batch, m.logs);
         else if (m.type === 'epoch') onEpochEnd?.(m.epoch, m.logs);
-        else if (m.type === 'done') settle(() => resolve({ model: loadModel(m.bytes) as M, history: m.history }));
+        else if (m.type === 'done') settle(() => resolve({ model: loadModel(m.bytes) as M, history: m.history, threads: m.threads, threadFallback: m.threadFallback }));
         else if (m.type === 'error') settle(() => reject(new WavaeError(m.code, m.message)));
       } catch (err) {
         settle(() => reject(err));

@@ -27,5 +27,5 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'batch'; batch: number; logs: Logs }
   | { type: 'epoch'; epoch: number; logs: Logs }
-  | { type: 'done'; bytes: Uint8Array; history: History }
+  | { type: 'done'; bytes: Uint8Array; history: History; threads: number; threadFallback: string | null }
   | { type: 'error'; code: WavaeErrorCode; message: string };
