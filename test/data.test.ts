@@ -55,3 +55,27 @@ describe('binarize', () => {
     expect(Array.from(wv.binarize(big, { mode: 'dynamic', seed: 2 }).data)).not.toEqual(Array.from(d.data));
   });
 });
+
+describe('the scan for non-finite input (every entry point runs it)', () => {
+  it('finds the first NaN or infinity anywhere: block edges, the tail, the first and last values', async () => {
+    const { firstNonFinite } = await import('../src/matrix.js');
+    const n = 3 * 8192 + 5;
+    const d = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 3e38 : i % 3 === 1 ? -0 : -1e-45)); // large, signed zero, denormal
+    expect(firstNonFinite(d)).toBe(-1);
+    for (const at of [0, 1, 8191, 8192, 16383, 3 * 8192, n - 1]) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const e = d.slice();
+        e[at] = bad;
+        if (at + 7 < n) e[at + 7] = NaN; // a later one does not hide the first
+        expect(firstNonFinite(e), `${bad} at ${at}`).toBe(at);
+      }
+    }
+    expect(firstNonFinite(new Float32Array(0))).toBe(-1);
+    await wv.init({ threads: 1 });
+    const vae = new wv.VAE({ inputDim: 4, hiddenDims: [3], latentDim: 2 });
+    const x = new Float32Array(12);
+    x[9] = Infinity;
+    await expect(vae.fit(x, { epochs: 1 })).rejects.toMatchObject({ code: 'NON_FINITE_INPUT', message: expect.stringMatching(/row 2, column 1 is not finite/) });
+    vae.dispose();
+  });
+});
