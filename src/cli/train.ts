@@ -17,6 +17,7 @@ import { latentCodes, modelMetadata, reconstructionPairs, type CliModel } from '
 import { TrainingProgress, progressMode, say } from './progress.js';
 import { applyScaling, defaultScaling, fitScaling, toDisplay, type Scaling } from './scaling.js';
 import { parseDims, parseShape } from './args.js';
+import { threadFallback } from '../backend/index.js';
 
 /** Options of `wavae train` as commander hands them over (strings are parsed here). */
 export interface TrainArgs {
@@ -104,7 +105,7 @@ export async function train(args: TrainArgs): Promise<void> {
     ? (args.optimizer === undefined && args.lr === undefined ? recipe.fit.schedule : undefined)
     : parseSchedule(args);
   say(mode, `wavae train: ${model.kind} ${inputDim}-${hiddenDims.join('-')}-${model.latentDim} on ${data.source} (${trainX.rows} rows${valX ? `, ${valX.rows} for validation` : ''}), ` +
-    `${epochs} epochs of batch ${batchSize}, ${model.be.name} backend`);
+    `${epochs} epochs of batch ${batchSize}, ${backendSummary(model)}`);
 
   const progress = new TrainingProgress(mode, epochs, Math.ceil(trainX.rows / batchSize));
   const log: Record<string, number>[] = [];
@@ -214,4 +215,12 @@ function parseSchedule(args: TrainArgs): ScheduleConfig {
     case 'exponential': return { type: 'exponential', gamma: args.lrGamma ?? 0.9, ...warm };
     default: throw new WavaeError('INVALID_OPTION', `--schedule must be constant, step, exponential or cosine, got ${JSON.stringify(args.schedule)}`);
   }
+}
+
+/** "wasm backend (simd, 2 threads)", with the reason when threads were wanted but could not run. */
+function backendSummary(model: CliModel): string {
+  const be = model.be;
+  const threads = be.threads === 1 ? 'one thread' : `${be.threads} threads`;
+  const why = threadFallback();
+  return `${be.name} backend (${be.variant}, ${threads}${why ? `: ${why.replace(/^.*running on one: /, '')}` : ''})`;
 }
