@@ -1,12 +1,13 @@
 // Kernel threads, whatever the platform: the kernels run on a shared WebAssembly.Memory, and a
 // pool of threads (worker_threads in Node, Web Workers in browsers: the platform supplies a
-// ThreadSpawner), each with its own instance and gemm workspace, splits every large GEMM by
-// columns of C and every large optimizer update by ranges of parameters (SPLIT_OPS). The
-// partition is fixed (whole 8-column tiles, whole 16-float blocks) and each output element is
-// computed by exactly one thread with the same arithmetic, so results are bitwise identical for
-// any thread count. The calling thread computes its share, then waits on the control block:
-// Atomics.wait where the engine lets it block (Node, Workers), a spin on Atomics.load where it
-// does not (a page's main thread).
+// ThreadSpawner), each with its own instance and gemm workspace, splits every large kernel as
+// split-ops.ts says (GEMMs by tiles of C, optimizer updates by ranges, losses by rows, sums of
+// squares by blocks). Each output element is computed by exactly one thread with the same
+// arithmetic, so results are bitwise identical for any thread count. The threads run the
+// script the build makes of thread-main.ts. The calling thread computes its share, then waits on
+// the control block: Atomics.wait where the engine lets it block (Node, Workers), a spin on
+// Atomics.load where it does not (a page's main thread). A closed pool (after init() or
+// shutdown()) runs every job on the calling thread, so models built on it keep working.
 import { WavaeError } from '../errors.js';
 import type { Kernels } from './kernels.js';
 import { SHARED_PAGES } from './shared-module.js';
