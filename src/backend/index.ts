@@ -9,7 +9,7 @@ import type { BackendName, Kernels } from './kernels.js';
 import { createWasmKernels, simdSupported } from './wasm.js';
 import { kernelsModule, relaxedGemmModule, sharedKernelsModule, sharedRelaxedGemmModule } from './kernels-module.js';
 import { THREAD_SOURCE } from './generated/thread_source.js';
-import { createThreadedWasmKernels, type ThreadPlatform } from './threads.js';
+import { createThreadedWasmKernels, oneThreadBecause, type ThreadPlatform } from './threads.js';
 import { webThreadPlatform } from './threads-web.js';
 import { clearActiveBackend, setActiveBackend } from './active.js';
 
@@ -96,7 +96,7 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
   let be: Backend;
   let close: (() => void) | null = null;
   const support = wanted > 1 ? (name === 'wasm' ? await threadSupport() : { reason: 'this engine has no SIMD WebAssembly, and the js backend runs on one thread' }) : null;
-  if (support?.reason) fallback = `${wanted} threads wanted, running on one: ${support.reason}`;
+  if (support?.reason) fallback = oneThreadBecause(wanted, support.reason);
   let threaded: { kernels: Kernels; close: () => void } | null = null;
   if (support && support.reason === null) {
     const relaxed = strict ? null : await sharedRelaxedGemmModule();
@@ -104,7 +104,7 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
       threaded = await createThreadedWasmKernels(wanted, platform.spawn, { module: support.module, relaxed, source: THREAD_SOURCE });
     } catch (err) { // no shared memory after all, or the platform refused a thread: one thread, and why
       if (!(err instanceof WavaeError) || err.code !== 'BACKEND_UNAVAILABLE') throw err;
-      fallback = `${wanted} threads wanted, running on one: ${err.message}`;
+      fallback = oneThreadBecause(wanted, err.message);
     }
   }
   if (threaded) {

@@ -1,7 +1,7 @@
-// What the kernel threads run (threads.ts): which kernels split, and how. Each output element is
-// computed by exactly one thread with the same arithmetic as on one thread, in parts fixed by
-// the thread count alone, so results are bitwise identical for any number of threads. runPart and
-// partition run in the threads as source, so they close over nothing.
+// What the kernel threads run (threads.ts, thread-main.ts): which kernels split, and how. Each
+// output element is computed by exactly one thread with the same arithmetic as on one thread, in
+// parts fixed by the thread count alone, so results are bitwise identical for any number of
+// threads.
 
 /** Thread t's part [i0, i1) of n columns or elements, in whole blocks (8-column GEMM tiles, 16-float blocks). */
 export function partition(n: number, threads: number, t: number, block = 8): [number, number] {
@@ -43,20 +43,19 @@ export const PARTIALS = 4096;
 /** Rows of the GEMM's register tile: a part of a row split must have more, or it would take the unpacked path (other arithmetic). */
 export const GEMM_MR = 5;
 
-/** Thread t's part of the job (op number, then the kernel's arguments with byte offsets); self-contained, it runs in the threads as source. */
-export function runPart(fns: ((...args: number[]) => number)[], ops: typeof SPLIT_OPS, job: Float64Array, threads: number, t: number,
-  part: typeof partition, partials: Float64Array): void {
+/** Thread t's part of the job (op number, then the kernel's arguments with byte offsets); fns are the kernels of SPLIT_OPS. */
+export function runPart(fns: ((...args: number[]) => number)[], job: Float64Array, threads: number, t: number, partials: Float64Array): void {
   const op = job[0];
-  const spec = ops[op];
+  const spec = SPLIT_OPS[op];
   const args = Array.from(job.subarray(1, 1 + spec.args));
   if (spec.kind === 'blocks') { // blocks [b0, b1) of args[len] floats
     const [len, block] = [args[spec.len], args[spec.cols]];
-    const [b0, b1] = part(Math.ceil(len / block), threads, t, 1);
+    const [b0, b1] = partition(Math.ceil(len / block), threads, t, 1);
     for (let b = b0; b < b1; b++) partials[b] = fns[op](args[0] + b * block * 4, Math.min(block, len - b * block));
     return;
   }
   const n = job[1 + spec.len];
-  const [i0, i1] = part(n, threads, t, spec.kind === 'range' ? 16 : spec.kind === 'rows' ? 1 : 8);
+  const [i0, i1] = partition(n, threads, t, spec.kind === 'range' ? 16 : spec.kind === 'rows' ? 1 : 8);
   if (i1 <= i0) return;
   args[spec.len] = i1 - i0;
   if (spec.kind === 'gemm') { // columns [i0, i1) of C

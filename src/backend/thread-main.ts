@@ -6,7 +6,7 @@
 // Float64 from byte JOB (op number and the kernel's arguments); a failing thread's message as
 // UTF-16 from byte MESSAGE. The caller writes the job, then bumps the generation; each thread
 // runs its part, then adds one to DONE (also when its part is empty or it failed).
-import { PARTIALS, SPLIT_OPS, partition, runPart } from './split-ops.js';
+import { PARTIALS, SPLIT_OPS, runPart } from './split-ops.js';
 import type { ThreadData } from './threads.js';
 
 export const GEN = 0;
@@ -50,7 +50,7 @@ export function main(data: ThreadData, ready: () => void): void {
     seen = Atomics.load(i32, GEN);
     if (Atomics.load(i32, STOP)) break;
     try {
-      runPart(fns, SPLIT_OPS, job, threads, index, partition, partials);
+      runPart(fns, job, threads, index, partials);
     } catch (err) {
       reportFailure(i32, message, index, err);
     }

@@ -11,7 +11,7 @@
 import { WavaeError } from '../errors.js';
 import type { Kernels } from './kernels.js';
 import { SHARED_PAGES } from './shared-module.js';
-import { PARTIALS, SPLIT_OPS, partition, runPart } from './split-ops.js';
+import { PARTIALS, SPLIT_OPS, runPart } from './split-ops.js';
 import { CONTROL_BYTES, DONE, FAILED, GEN, JOB, JOB_SLOTS, MESSAGE, MESSAGE_CHARS, SPIN, STOP, reportFailure } from './thread-main.js';
 import { CONTROL_BLOCK_BYTES, WasmKernels, type KernelRunner } from './wasm.js';
 
@@ -50,6 +50,11 @@ export interface ThreadPlatform {
 }
 
 if (CONTROL_BYTES > CONTROL_BLOCK_BYTES) throw new Error('the control block outgrew its reservation');
+
+/** What threadFallback() says when `wanted` threads cannot run, and why. */
+export function oneThreadBecause(wanted: number, why: string): string {
+  return `${wanted} threads wanted, running on one: ${why}`;
+}
 
 /** How long threads may take to start before init() gives up on them (and runs on one thread). */
 const START_TIMEOUT_MS = 20_000;
@@ -117,14 +122,14 @@ class ThreadPool implements KernelRunner {
     this.job[0] = op;
     this.job.set(args.subarray(0, SPLIT_OPS[op].args), 1);
     if (this.closed) { // shut down (init() or shutdown() since): models built before still work, on this thread, with the same bits
-      runPart(this.fns, SPLIT_OPS, this.job, 1, 0, partition, this.partials);
+      runPart(this.fns, this.job, 1, 0, this.partials);
       return;
     }
     Atomics.store(this.i32, DONE, 0);
     Atomics.add(this.i32, GEN, 1);
     Atomics.notify(this.i32, GEN);
     try {
-      runPart(this.fns, SPLIT_OPS, this.job, this.threads, 0, partition, this.partials);
+      runPart(this.fns, this.job, this.threads, 0, this.partials);
     } catch (err) {
       reportFailure(this.i32, this.message, 0, err);
     }

@@ -53,7 +53,8 @@ export interface KernelRunner {
   run(op: number, args: Float64Array, work: number): void;
 }
 
-/** Below these sizes, waking threads costs more than it saves (measured at the VAE's shapes). */
+/** Below these sizes, waking threads costs more than it saves (measured at the VAE's shapes): GEMMs in multiply-adds, other kernels in elements. */
+const SPLIT_GEMM_MADDS = 1 << 19;
 const SPLIT_ELEMENTS = 1 << 15;
 
 /** The kernels over one wasm instance; with shared memory, extra workspaces for other threads. */
@@ -71,8 +72,6 @@ export class WasmKernels implements Kernels {
   readonly partials: number;
   /** Set by a thread pool: gemm calls then go to it. */
   runner: KernelRunner | null = null;
-  /** GEMMs of at least this many multiply-adds (and 32 columns) go to the threads. */
-  splitGemmMadds = 1 << 19;
   private readonly memory: WebAssembly.Memory;
   private readonly x: Record<string, KernelFn>;
   private readonly args = new Float64Array(16);
@@ -121,7 +120,7 @@ export class WasmKernels implements Kernels {
   gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
     bias: number, act: number, actAlpha: number): void {
-    const op = this.runner && m * n * k >= this.splitGemmMadds ? (n >= 32 ? OP.gemm : this.rowParts(m) ? OP.gemmRows : -1) : -1;
+    const op = this.runner && m * n * k >= SPLIT_GEMM_MADDS ? (n >= 32 ? OP.gemm : this.rowParts(m) ? OP.gemmRows : -1) : -1;
     if (op >= 0) {
       const g = this.args;
       g[0] = transA; g[1] = transB; g[2] = m; g[3] = n; g[4] = k; g[5] = alpha; g[6] = a * 4; g[7] = lda;

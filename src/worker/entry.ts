@@ -6,7 +6,7 @@ import { setActiveBackend } from '../backend/active.js';
 import { Backend } from '../backend/backend.js';
 import { JsKernels } from '../backend/js.js';
 import type { Kernels } from '../backend/kernels.js';
-import { createThreadedWasmKernels } from '../backend/threads.js';
+import { createThreadedWasmKernels, oneThreadBecause } from '../backend/threads.js';
 import { nodeThreadSpawner } from '../backend/threads-node.js';
 import { webThreadSpawner } from '../backend/threads-web.js';
 import { createWasmKernels } from '../backend/wasm.js';
@@ -36,7 +36,7 @@ async function kernels(m: Extract<ToWorker, { type: 'start' }>): Promise<WorkerK
   const modules = { module: m.module, relaxed: m.relaxed, source: m.threadSource };
   // where this worker cannot start threads of its own, it trains on one (the same bits, later) and says why
   return createThreadedWasmKernels(m.threads, spawn, modules).catch(async (err: Error): Promise<WorkerKernels> =>
-    ({ ...await createThreadedWasmKernels(1, spawn, modules), fallback: `${m.threads} threads wanted, running on one: ${err.message}` }));
+    ({ ...await createThreadedWasmKernels(1, spawn, modules), fallback: oneThreadBecause(m.threads, err.message) }));
 }
 
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
