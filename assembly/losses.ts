@@ -153,9 +153,11 @@ export function gauss_nll_f32(dmean: usize, dlogvar: usize, rowloss: usize, mean
 // KL(N(mean, exp(logvar)) || N(0, I)) per row, summed over columns:
 //   kl = 0.5 (exp(lv) + m^2 - 1 - lv),  dkl/dm = m,  dkl/dlv = 0.5 (exp(lv) - 1).
 // dmean, dlogvar, mean, logvar: (rows, cols); rowloss: (rows).
-// The gradients are ADDED into dmean and dlogvar (they already hold the reconstruction path).
-export function kl_normal_f32(dmean: usize, dlogvar: usize, rowloss: usize, mean: usize, logvar: usize, rows: i32, cols: i32, gscale: f32): f64 {
+// dmean = beta dmean + gscale dkl/dm and dlogvar alike (beta 1 adds to the reconstruction path
+// they already hold; beta 0 never reads them).
+export function kl_normal_f32(dmean: usize, dlogvar: usize, rowloss: usize, mean: usize, logvar: usize, rows: i32, cols: i32, gscale: f32, beta: f32): f64 {
   const g = f32x4.splat(gscale);
+  const b = f32x4.splat(beta);
   const half = f32x4.splat(0.5);
   const one = f32x4.splat(1);
   const c4 = cols & ~3;
@@ -179,12 +181,20 @@ export function kl_normal_f32(dmean: usize, dlogvar: usize, rowloss: usize, mean
       if (dmean) {
         const gm = f32x4.mul(m, g);
         const gl = f32x4.mul(f32x4.mul(half, f32x4.sub(ev, one)), g);
-        if (n == 4) {
-          v128.store(dmean + off, f32x4.add(v128.load(dmean + off), gm));
-          v128.store(dlogvar + off, f32x4.add(v128.load(dlogvar + off), gl));
+        if (beta == 0) {
+          if (n == 4) {
+            v128.store(dmean + off, gm);
+            v128.store(dlogvar + off, gl);
+          } else {
+            store_tail(dmean + off, gm, n);
+            store_tail(dlogvar + off, gl, n);
+          }
+        } else if (n == 4) {
+          v128.store(dmean + off, f32x4.add(f32x4.mul(b, v128.load(dmean + off)), gm));
+          v128.store(dlogvar + off, f32x4.add(f32x4.mul(b, v128.load(dlogvar + off)), gl));
         } else {
-          store_tail(dmean + off, f32x4.add(load_tail(dmean + off, n, 0), gm), n);
-          store_tail(dlogvar + off, f32x4.add(load_tail(dlogvar + off, n, 0), gl), n);
+          store_tail(dmean + off, f32x4.add(f32x4.mul(b, load_tail(dmean + off, n, 0)), gm), n);
+          store_tail(dlogvar + off, f32x4.add(f32x4.mul(b, load_tail(dlogvar + off, n, 0)), gl), n);
         }
       }
     }

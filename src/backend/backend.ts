@@ -1,15 +1,15 @@
 // Backend: the checked face of the kernels. Owns the heap allocator, validates every argument
-// (dimensions, buffer lengths, heap ranges, aliasing) and throws WavaeError before any kernel
-// runs, so a bad call never becomes a wasm trap or silent garbage. Layers above this file work
+// (dimensions, buffer lengths, heap ranges, aliasing: checks.ts, from the kernel table) and throws
+// WavaeError before any kernel runs, so a bad call never becomes a wasm trap or silent garbage. Layers above this file work
 // with Buf handles only; they never see pointers or views of linear memory.
-import { WavaeError, checkFinite, checkInt } from '../errors.js';
+import { WavaeError, checkInt } from '../errors.js';
 import type { Rng } from '../random.js';
 import { ACT_CODE, type Act, type BackendName, type Kernels } from './kernels.js';
 import { HeapAllocator, type Buf } from './heap.js';
+import { checkCall, type CallArg } from './checks.js';
+import type { KernelName } from './kernel-table.js';
 
 export type { Buf } from './heap.js';
-
-const NONE = 0;
 
 /** The ops of one backend (wasm or js) over its float32 heap, with argument checks. */
 export class Backend {
@@ -117,7 +117,16 @@ export class Backend {
     for (let i = x.off; i < x.off + x.len; i++) if (rng.uniform() < p) h[i] = 0;
   }
 
-  // ---- linear algebra -----------------------------------------------------------------------
+  // ---- kernels: each method puts its arguments in the export's order; run() checks them by the table
+
+  /**
+   * Runs kernel `name` (kernel-table.ts) with its arguments in the export's order: buffer handles
+   * (null for an absent optional buffer) and numbers. Every argument is checked first.
+   */
+  run(name: KernelName, args: CallArg[]): number {
+    const raw = checkCall(name, args, this.k.base, this.k.f32.length);
+    return (this.k[name] as (...a: number[]) => number)(...raw);
+  }
 
   /**
    * c (m, n) = act(alpha op(a) op(b) + beta c + bias (n)), all contiguous row-major.
@@ -126,189 +135,106 @@ export class Backend {
    */
   gemm_f32(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Buf, b: Buf, beta: number, c: Buf, bias: Buf | null = null, act: Act = 'identity', actAlpha = 0.01): void {
-    this.int('gemm_f32', 'm', m, 1);
-    this.int('gemm_f32', 'n', n, 1);
-    this.int('gemm_f32', 'k', k, 1);
-    this.num('gemm_f32', 'alpha', alpha);
-    this.num('gemm_f32', 'beta', beta);
-    this.check('gemm_f32', 'a', a, m * k);
-    this.check('gemm_f32', 'b', b, k * n);
-    this.check('gemm_f32', 'c', c, m * n);
-    this.noOverlap('gemm_f32', 'c', c, 'a', a);
-    this.noOverlap('gemm_f32', 'c', c, 'b', b);
-    if (bias) {
-      this.check('gemm_f32', 'bias', bias, n);
-      this.noOverlap('gemm_f32', 'c', c, 'bias', bias);
-    }
-    const code = this.actCode('gemm_f32', act, actAlpha);
-    this.k.gemm_f32(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.off, transA ? m : k, b.off, transB ? k : n,
-      beta, c.off, n, bias ? bias.off : NONE, code, actAlpha);
+    this.run('gemm_f32', [transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, transA ? m : k, b, transB ? k : n, beta, c, n, bias,
+      this.actCode('gemm_f32', act), actAlpha]);
   }
 
   /** out (rows, cols) = act(inp (rows, cols) + bias (cols)); out may be inp. */
   bias_act_f32(out: Buf, inp: Buf, bias: Buf | null, rows: number, cols: number, act: Act, actAlpha = 0.01): void {
-    this.dims('bias_act_f32', rows, cols);
-    this.check('bias_act_f32', 'out', out, rows * cols);
-    this.check('bias_act_f32', 'inp', inp, rows * cols);
-    this.sameOrDisjoint('bias_act_f32', 'out', out, 'inp', inp);
-    if (bias) this.check('bias_act_f32', 'bias', bias, cols);
-    this.k.bias_act_f32(out.off, inp.off, bias ? bias.off : NONE, rows, cols, this.actCode('bias_act_f32', act, actAlpha), actAlpha);
+    this.run('bias_act_f32', [out, inp, bias, rows, cols, this.actCode('bias_act_f32', act), actAlpha]);
   }
 
   /** dinp = dout * f'(x) from the forward output out = f(x); dinp may be dout. */
   act_backward_f32(dinp: Buf, dout: Buf, out: Buf, act: Act, actAlpha = 0.01): void {
-    this.check('act_backward_f32', 'dout', dout);
-    this.check('act_backward_f32', 'dinp', dinp, dout.len);
-    this.check('act_backward_f32', 'out', out, dout.len);
-    this.sameOrDisjoint('act_backward_f32', 'dinp', dinp, 'dout', dout);
-    this.k.act_backward_f32(dinp.off, dout.off, out.off, dout.len, this.actCode('act_backward_f32', act, actAlpha), actAlpha);
+    this.run('act_backward_f32', [dinp, dout, out, lenOf(dout), this.actCode('act_backward_f32', act), actAlpha]);
   }
 
   /** out (cols) = beta out + column sums of inp (rows, cols). */
   col_sum_f32(out: Buf, inp: Buf, rows: number, cols: number, beta = 0): void {
-    this.dims('col_sum_f32', rows, cols);
-    this.check('col_sum_f32', 'out', out, cols);
-    this.check('col_sum_f32', 'inp', inp, rows * cols);
-    this.num('col_sum_f32', 'beta', beta);
-    this.noOverlap('col_sum_f32', 'out', out, 'inp', inp);
-    this.k.col_sum_f32(out.off, inp.off, rows, cols, beta);
+    this.run('col_sum_f32', [out, inp, rows, cols, beta]);
   }
 
   /** x *= alpha. */
   scale_f32(x: Buf, alpha: number): void {
-    this.check('scale_f32', 'x', x);
-    this.num('scale_f32', 'alpha', alpha);
-    this.k.scale_f32(x.off, alpha, x.len);
+    this.run('scale_f32', [x, alpha, lenOf(x)]);
   }
 
   /** y += alpha x. */
   axpy_f32(y: Buf, alpha: number, x: Buf): void {
-    this.check('axpy_f32', 'x', x);
-    this.check('axpy_f32', 'y', y, x.len);
-    this.num('axpy_f32', 'alpha', alpha);
-    this.sameOrDisjoint('axpy_f32', 'y', y, 'x', x);
-    this.k.axpy_f32(y.off, alpha, x.off, x.len);
+    this.run('axpy_f32', [y, alpha, x, lenOf(x)]);
   }
 
   /** x = value. */
   fill_f32(x: Buf, value: number): void {
-    this.check('fill_f32', 'x', x);
-    if (typeof value !== 'number') throw new WavaeError('INVALID_OPTION', `fill_f32: value must be a number, got ${typeof value}`);
-    this.k.fill_f32(x.off, value, x.len);
+    this.run('fill_f32', [x, value, lenOf(x)]);
   }
 
   /** dst = src. */
   copy_f32(dst: Buf, src: Buf): void {
-    this.check('copy_f32', 'src', src);
-    this.check('copy_f32', 'dst', dst, src.len);
-    this.k.copy_f32(dst.off, src.off, src.len);
+    this.run('copy_f32', [dst, src, lenOf(src)]);
   }
 
   /** Sum of squares of x, accumulated in float64. */
   sumsq_f32(x: Buf): number {
-    this.check('sumsq_f32', 'x', x);
-    return this.k.sumsq_f32(x.off, x.len);
+    return this.run('sumsq_f32', [x, lenOf(x)]);
   }
 
   // ---- losses and sampling ------------------------------------------------------------------
 
   /** Bernoulli NLL from logits; dlogit (rows, cols) = gscale (sigmoid(logit) - target). Returns the total. */
   bce_logits_f32(dlogit: Buf | null, rowloss: Buf | null, logit: Buf, target: Buf, rows: number, cols: number, gscale = 1): number {
-    this.lossArgs('bce_logits_f32', dlogit, rowloss, logit, target, rows, cols, gscale);
-    return this.k.bce_logits_f32(dlogit ? dlogit.off : NONE, rowloss ? rowloss.off : NONE, logit.off, target.off, rows, cols, gscale);
+    return this.run('bce_logits_f32', [dlogit, rowloss, logit, target, rows, cols, gscale]);
   }
 
   /** Sum of squared errors; dpred = 2 gscale (pred - target). Returns the total. */
   sse_f32(dpred: Buf | null, rowloss: Buf | null, pred: Buf, target: Buf, rows: number, cols: number, gscale = 1): number {
-    this.lossArgs('sse_f32', dpred, rowloss, pred, target, rows, cols, gscale);
-    return this.k.sse_f32(dpred ? dpred.off : NONE, rowloss ? rowloss.off : NONE, pred.off, target.off, rows, cols, gscale);
+    return this.run('sse_f32', [dpred, rowloss, pred, target, rows, cols, gscale]);
   }
 
   /** Gaussian NLL of x under mean and a per-column logvar (cols); dlogvar (cols) is overwritten. */
   gauss_nll_f32(dmean: Buf | null, dlogvar: Buf | null, rowloss: Buf | null, mean: Buf, logvar: Buf, x: Buf,
     rows: number, cols: number, gscale = 1): number {
-    this.lossArgs('gauss_nll_f32', dmean, rowloss, mean, x, rows, cols, gscale);
-    this.check('gauss_nll_f32', 'logvar', logvar, cols);
-    if (dlogvar) this.check('gauss_nll_f32', 'dlogvar', dlogvar, cols);
-    return this.k.gauss_nll_f32(dmean ? dmean.off : NONE, dlogvar ? dlogvar.off : NONE, rowloss ? rowloss.off : NONE,
-      mean.off, logvar.off, x.off, rows, cols, gscale);
+    return this.run('gauss_nll_f32', [dmean, dlogvar, rowloss, mean, logvar, x, rows, cols, gscale]);
   }
 
-  /** KL(N(mean, exp(logvar)) || N(0, I)) per row; gscale * gradients are ADDED into dmean and dlogvar. */
+  /** KL(N(mean, exp(logvar)) || N(0, I)) per row; dmean = beta dmean + gscale dKL/dmean, and dlogvar alike. */
   kl_normal_f32(dmean: Buf | null, dlogvar: Buf | null, rowloss: Buf | null, mean: Buf, logvar: Buf,
-    rows: number, cols: number, gscale = 1): number {
-    this.dims('kl_normal_f32', rows, cols);
-    this.num('kl_normal_f32', 'gscale', gscale);
-    this.check('kl_normal_f32', 'mean', mean, rows * cols);
-    this.check('kl_normal_f32', 'logvar', logvar, rows * cols);
-    if ((dmean === null) !== (dlogvar === null)) {
-      throw new WavaeError('INVALID_OPTION', 'kl_normal_f32: pass both dmean and dlogvar, or neither');
-    }
-    if (dmean && dlogvar) {
-      this.check('kl_normal_f32', 'dmean', dmean, rows * cols);
-      this.check('kl_normal_f32', 'dlogvar', dlogvar, rows * cols);
-      this.noOverlap('kl_normal_f32', 'dmean', dmean, 'dlogvar', dlogvar);
-    }
-    if (rowloss) this.check('kl_normal_f32', 'rowloss', rowloss, rows);
-    return this.k.kl_normal_f32(dmean ? dmean.off : NONE, dlogvar ? dlogvar.off : NONE, rowloss ? rowloss.off : NONE,
-      mean.off, logvar.off, rows, cols, gscale);
+    rows: number, cols: number, gscale = 1, beta = 0): number {
+    return this.run('kl_normal_f32', [dmean, dlogvar, rowloss, mean, logvar, rows, cols, gscale, beta]);
   }
 
   /** z = mean + exp(logvar / 2) eps, elementwise. */
   reparam_f32(z: Buf, mean: Buf, logvar: Buf, eps: Buf): void {
-    this.check('reparam_f32', 'mean', mean);
-    this.check('reparam_f32', 'z', z, mean.len);
-    this.check('reparam_f32', 'logvar', logvar, mean.len);
-    this.check('reparam_f32', 'eps', eps, mean.len);
-    this.k.reparam_f32(z.off, mean.off, logvar.off, eps.off, mean.len);
+    this.run('reparam_f32', [z, mean, logvar, eps, lenOf(mean)]);
   }
 
   /** dmean = dz; dlogvar = dz eps exp(logvar / 2) / 2 (both overwritten). */
   reparam_backward_f32(dmean: Buf, dlogvar: Buf, dz: Buf, logvar: Buf, eps: Buf): void {
-    this.check('reparam_backward_f32', 'dz', dz);
-    this.check('reparam_backward_f32', 'dmean', dmean, dz.len);
-    this.check('reparam_backward_f32', 'dlogvar', dlogvar, dz.len);
-    this.check('reparam_backward_f32', 'logvar', logvar, dz.len);
-    this.check('reparam_backward_f32', 'eps', eps, dz.len);
-    this.noOverlap('reparam_backward_f32', 'dmean', dmean, 'dlogvar', dlogvar);
-    this.k.reparam_backward_f32(dmean.off, dlogvar.off, dz.off, logvar.off, eps.off, dz.len);
+    this.run('reparam_backward_f32', [dmean, dlogvar, dz, logvar, eps, lenOf(dz)]);
   }
 
   // ---- optimizer updates --------------------------------------------------------------------
 
   /** param -= lr (grad + wd param). */
   sgd_f32(param: Buf, grad: Buf, lr: number, wd = 0): void {
-    this.optimArgs('sgd_f32', param, lr, wd);
-    this.check('sgd_f32', 'grad', grad, param.len);
-    this.noOverlap('sgd_f32', 'param', param, 'grad', grad);
-    this.k.sgd_f32(param.off, grad.off, param.len, lr, wd);
+    this.run('sgd_f32', [param, grad, lenOf(param), lr, wd]);
   }
 
   /** SGD with momentum (PyTorch semantics, dampening 0), optionally Nesterov; vel starts at 0. */
   sgd_momentum_f32(param: Buf, vel: Buf, grad: Buf, lr: number, momentum: number, wd = 0, nesterov = false): void {
-    this.optimArgs('sgd_momentum_f32', param, lr, wd);
-    this.state('sgd_momentum_f32', param, 'vel', vel, 'grad', grad);
-    this.num('sgd_momentum_f32', 'momentum', momentum);
-    this.k.sgd_momentum_f32(param.off, vel.off, grad.off, param.len, lr, momentum, wd, nesterov ? 1 : 0);
+    this.run('sgd_momentum_f32', [param, vel, grad, lenOf(param), lr, momentum, wd, nesterov ? 1 : 0]);
   }
 
   /** Adam (decoupled false: wd is an L2 term) or AdamW (decoupled true) for step t >= 1. */
   adam_f32(param: Buf, m: Buf, v: Buf, grad: Buf, t: number, lr: number, beta1 = 0.9, beta2 = 0.999, eps = 1e-8,
     wd = 0, decoupled = false): void {
-    this.optimArgs('adam_f32', param, lr, wd);
-    this.state('adam_f32', param, 'm', m, 'v', v);
-    this.check('adam_f32', 'grad', grad, param.len);
-    this.noOverlap('adam_f32', 'param', param, 'grad', grad);
-    this.int('adam_f32', 't', t, 1);
-    if (!(beta1 >= 0 && beta1 < 1)) throw new WavaeError('INVALID_OPTION', `adam_f32: beta1 must be in [0, 1), got ${beta1}`);
-    if (!(beta2 >= 0 && beta2 < 1)) throw new WavaeError('INVALID_OPTION', `adam_f32: beta2 must be in [0, 1), got ${beta2}`);
-    if (!(eps > 0)) throw new WavaeError('INVALID_OPTION', `adam_f32: eps must be > 0, got ${eps}`);
+    if (!Number.isInteger(t) || t < 1) checkInt('adam_f32: t', t, 1);
     const stepSize = lr / (1 - beta1 ** t);
     const invSqrtBc2 = 1 / Math.sqrt(1 - beta2 ** t);
-    this.k.adam_f32(param.off, m.off, v.off, grad.off, param.len, lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled ? 1 : 0);
+    this.run('adam_f32', [param, m, v, grad, lenOf(param), lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled ? 1 : 0]);
   }
 
-  // ---- checks (messages are built only on failure: a valid call allocates nothing) ---------
+  // ---- checks of the memory ops (the kernels' come from the table: checks.ts) -----------------
 
   private check(op: string, arg: string, buf: Buf, expectedLen?: number): void {
     if (typeof buf !== 'object' || buf === null || !Number.isInteger(buf.off) || !Number.isInteger(buf.len)) {
@@ -327,59 +253,16 @@ export class Backend {
     if (!Number.isInteger(value) || value < min || value > max) checkInt(`${op}: ${arg}`, value, min, max);
   }
 
-  private num(op: string, arg: string, value: number): void {
-    if (!Number.isFinite(value)) checkFinite(`${op}: ${arg}`, value);
-  }
-
-  private dims(op: string, rows: number, cols: number): void {
-    this.int(op, 'rows', rows, 1);
-    this.int(op, 'cols', cols, 1);
-  }
-
-  private noOverlap(op: string, an: string, a: Buf, bn: string, b: Buf): void {
-    if (a.off < b.off + b.len && b.off < a.off + a.len) {
-      throw new WavaeError('INVALID_OPTION', `${op}: ${an} must not overlap ${bn}`);
-    }
-  }
-
-  private sameOrDisjoint(op: string, an: string, a: Buf, bn: string, b: Buf): void {
-    if (a.off !== b.off) this.noOverlap(op, an, a, bn, b);
-  }
-
-  private actCode(op: string, act: Act, actAlpha: number): number {
+  /** The kernel code of an activation name. */
+  private actCode(op: string, act: Act): number {
     if (!Object.hasOwn(ACT_CODE, act)) {
       throw new WavaeError('INVALID_OPTION', `${op}: act must be one of ${Object.keys(ACT_CODE).join(', ')}, got ${String(act)}`);
     }
-    if (act === 'leaky_relu' && !(actAlpha >= 0 && actAlpha < 1)) {
-      throw new WavaeError('INVALID_OPTION', `${op}: leaky_relu slope must be in [0, 1), got ${actAlpha}`);
-    }
     return ACT_CODE[act];
   }
+}
 
-  private lossArgs(op: string, grad: Buf | null, rowloss: Buf | null, pred: Buf, target: Buf, rows: number, cols: number, gscale: number): void {
-    this.dims(op, rows, cols);
-    this.num(op, 'gscale', gscale);
-    this.check(op, 'prediction', pred, rows * cols);
-    this.check(op, 'target', target, rows * cols);
-    if (grad) {
-      this.check(op, 'gradient', grad, rows * cols);
-      this.sameOrDisjoint(op, 'gradient', grad, 'prediction', pred);
-      this.noOverlap(op, 'gradient', grad, 'target', target);
-    }
-    if (rowloss) this.check(op, 'rowloss', rowloss, rows);
-  }
-
-  private optimArgs(op: string, param: Buf, lr: number, wd: number): void {
-    this.check(op, 'param', param);
-    this.num(op, 'lr', lr);
-    this.num(op, 'weight decay', wd);
-  }
-
-  private state(op: string, param: Buf, an: string, a: Buf, bn: string, b: Buf): void {
-    this.check(op, an, a, param.len);
-    this.check(op, bn, b, param.len);
-    this.noOverlap(op, 'param', param, an, a);
-    this.noOverlap(op, 'param', param, bn, b);
-    this.noOverlap(op, an, a, bn, b);
-  }
+/** A buffer's length, or NaN for what is not a buffer (the checks then name it). */
+function lenOf(buf: Buf): number {
+  return typeof buf === 'object' && buf !== null ? buf.len : NaN;
 }

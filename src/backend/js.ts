@@ -221,8 +221,8 @@ export class JsKernels implements Kernels {
     return total;
   }
 
-  kl_normal_f32(dmean: number, dlogvar: number, rowloss: number, mean: number, logvar: number, rows: number, cols: number, gscale: number): number {
-    gscale = f32(gscale);
+  kl_normal_f32(dmean: number, dlogvar: number, rowloss: number, mean: number, logvar: number, rows: number, cols: number, gscale: number, beta: number): number {
+    gscale = f32(gscale); beta = f32(beta);
     const h = this.f32;
     let total = 0;
     for (let i = 0; i < rows; i++) {
@@ -232,9 +232,12 @@ export class JsKernels implements Kernels {
         const lv = h[logvar + i * cols + j];
         const ev = Math.exp(lv);
         s += 0.5 * (ev + m * m - 1 - lv);
-        if (dmean) {
-          h[dmean + i * cols + j] += m * gscale;
-          h[dlogvar + i * cols + j] += 0.5 * (ev - 1) * gscale;
+        if (dmean) { // beta 0 never reads the outputs (they may hold NaN)
+          const at = i * cols + j;
+          const gm = m * gscale;
+          const gl = 0.5 * (ev - 1) * gscale;
+          h[dmean + at] = beta !== 0 ? beta * h[dmean + at] + gm : gm;
+          h[dlogvar + at] = beta !== 0 ? beta * h[dlogvar + at] + gl : gl;
         }
       }
       if (rowloss) h[rowloss + i] = s;

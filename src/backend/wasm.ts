@@ -1,8 +1,9 @@
 // The WebAssembly backend: instantiates the SIMD kernels (assembly/, compiled by
 // kernels-module.ts) and forwards each op with offsets converted from floats to bytes. Owns the wasm
 // memory; f32 is replaced after every growth so that no caller keeps a detached view.
-import type { BackendName, Kernels } from './kernels.js';
-import { GEMM_MR, OP, PARTIALS, partition, sumsqBlock } from './split-ops.js';
+import type { BackendName, KernelFn, Kernels } from './kernels.js';
+import { KERNEL_NAMES, argIndex, bufferPositions, kernelSpec, type KernelName } from './kernel-table.js';
+import { GEMM_MR, PARTIALS, SPLIT_OPS, opNumber, partition, sumsqBlock } from './split-ops.js';
 
 /** The raw exports of build/kernels.wasm: byte offsets, dimensions, numbers. */
 interface WasmExports {
@@ -13,7 +14,6 @@ interface WasmExports {
   [kernel: string]: unknown;
 }
 
-type KernelFn = (...args: number[]) => number;
 
 /** The smallest module using a v128 instruction: validates only where SIMD is supported. */
 const SIMD_PROBE = new Uint8Array([
@@ -57,6 +57,9 @@ export interface KernelRunner {
 const SPLIT_GEMM_MADDS = 1 << 19;
 const SPLIT_ELEMENTS = 1 << 15;
 
+/** One forwarder per kernel of the table (set by the constructor). */
+export interface WasmKernels extends Record<KernelName, KernelFn> {}
+
 /** The kernels over one wasm instance; with shared memory, extra workspaces for other threads. */
 export class WasmKernels implements Kernels {
   readonly name: BackendName = 'wasm';
@@ -73,14 +76,19 @@ export class WasmKernels implements Kernels {
   /** Set by a thread pool: gemm calls then go to it. */
   runner: KernelRunner | null = null;
   private readonly memory: WebAssembly.Memory;
-  private readonly x: Record<string, KernelFn>;
-  private readonly args = new Float64Array(16);
+  /** The exports each forwarder calls (gemm_f32 from the relaxed-SIMD module where it runs). */
+  private readonly fns: Record<KernelName, (...args: number[]) => number>;
+  private readonly args = new Float64Array(24);
   private readonly workspace: number;
-  private gemmFn: KernelFn;
 
   constructor(exports: WasmExports, readonly threads = 1) {
     this.memory = exports.memory;
-    this.x = exports as unknown as Record<string, KernelFn>;
+    this.fns = {} as Record<KernelName, (...args: number[]) => number>;
+    for (const name of KERNEL_NAMES) {
+      if (typeof exports[name] !== 'function') throw new Error(`the kernels module has no export ${name}`);
+      this.fns[name] = exports[name] as (...args: number[]) => number;
+      this[name] = this.forwarder(name);
+    }
     const wsBytes = align64(exports.gemm_workspace_floats() * 4);
     const ws = align64(exports.heap_base());
     for (let t = 1; t < threads; t++) this.threadWorkspaces.push(ws + t * wsBytes);
@@ -91,13 +99,12 @@ export class WasmKernels implements Kernels {
     if (!this.grow(this.base + 1024)) throw new Error('cannot allocate the gemm workspace');
     exports.gemm_set_workspace(ws);
     this.workspace = ws;
-    this.gemmFn = this.x.gemm_f32;
   }
 
   /** Routes gemm_f32 to a relaxed-SIMD module sharing this memory (one GEMM at a time: the same workspace). */
   useRelaxedGemm(exports: WasmExports): void {
     exports.gemm_set_workspace(this.workspace);
-    this.gemmFn = (exports as unknown as Record<string, KernelFn>).gemm_f32;
+    this.fns.gemm_f32 = exports.gemm_f32 as (...args: number[]) => number;
     this.variant = 'relaxed-simd';
   }
 
@@ -117,87 +124,75 @@ export class WasmKernels implements Kernels {
     return true;
   }
 
-  gemm_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
-    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
-    bias: number, act: number, actAlpha: number): void {
-    const op = this.runner && m * n * k >= SPLIT_GEMM_MADDS ? (n >= 32 ? OP.gemm : this.rowParts(m) ? OP.gemmRows : -1) : -1;
-    if (op >= 0) {
-      const g = this.args;
-      g[0] = transA; g[1] = transB; g[2] = m; g[3] = n; g[4] = k; g[5] = alpha; g[6] = a * 4; g[7] = lda;
-      g[8] = b * 4; g[9] = ldb; g[10] = beta; g[11] = c * 4; g[12] = ldc; g[13] = bias * 4; g[14] = act; g[15] = actAlpha;
-      this.runner!.run(op, g, 2 * m * n * k);
-      return;
+  /**
+   * The forwarder of kernel `name`: float offsets to byte offsets, then the export, or the thread
+   * pool where the table says the kernel splits and the call is large enough.
+   */
+  private forwarder(name: KernelName): KernelFn {
+    const ptrs = bufferPositions(name);
+    const split = kernelSpec(name).split;
+    const direct = (a: number[]): number => {
+      for (const p of ptrs) a[p] *= 4;
+      return this.fns[name](...a);
+    };
+    if (!split) return (...a: number[]) => direct(a);
+    switch (split.by) {
+      case 'gemm': {
+        const [cols, rows] = [opNumber(name, 'gemm'), opNumber(name, 'gemmRows')];
+        const [m, n, k] = ['m', 'n', 'k'].map((d) => argIndex(name, d));
+        return (...a: number[]) => {
+          const op = this.runner && a[m] * a[n] * a[k] >= SPLIT_GEMM_MADDS ? (a[n] >= 32 ? cols : this.rowParts(a[m]) ? rows : -1) : -1;
+          if (op < 0) return direct(a);
+          for (const p of ptrs) a[p] *= 4;
+          this.split(op, a, 2 * a[m] * a[n] * a[k]);
+        };
+      }
+      case 'range': {
+        const op = opNumber(name, 'range');
+        const len = argIndex(name, split.len);
+        return (...a: number[]) => {
+          if (!this.splits(a[len])) return direct(a);
+          for (const p of ptrs) a[p] *= 4;
+          this.split(op, a, a[len] * 16);
+        };
+      }
+      case 'rows': { // the total is re-summed from the float32 row losses in order, as the kernel sums it
+        const op = opNumber(name, 'rows');
+        const [rows, rowloss] = [argIndex(name, split.rows), argIndex(name, split.rowloss)];
+        const rowFloats = SPLIT_OPS[op].moves.find((mv) => mv.pos !== rowloss)?.dims ?? [];
+        return (...a: number[]) => {
+          let size = a[rows];
+          for (const d of rowFloats) size *= a[d];
+          if (!a[rowloss] || a[rows] < 2 || !this.splits(size)) return direct(a);
+          const [lossAt, n] = [a[rowloss], a[rows]];
+          for (const p of ptrs) a[p] *= 4;
+          this.split(op, a, size * 16);
+          let total = 0;
+          for (let r = 0; r < n; r++) total += this.f32[lossAt + r];
+          return total;
+        };
+      }
+      case 'blocks': { // a sum in blocks of sumsqBlock(len) floats, the block sums added in order (float64), on any number of threads
+        const op = opNumber(name, 'blocks');
+        const len = argIndex(name, split.len);
+        return (...a: number[]) => {
+          const n = a[len];
+          const block = sumsqBlock(n);
+          if (n <= block) return direct(a);
+          const blocks = Math.ceil(n / block);
+          const x = a[ptrs[0]];
+          let total = 0;
+          if (this.splits(n)) {
+            this.split(op, [x * 4, n, block], n);
+            const partials = new Float64Array(this.memory.buffer, this.partials, blocks);
+            for (let b = 0; b < blocks; b++) total += partials[b];
+          } else {
+            for (let b = 0; b < blocks; b++) total += this.fns[name]((x + b * block) * 4, Math.min(block, n - b * block));
+          }
+          return total;
+        };
+      }
     }
-    this.gemmFn(transA, transB, m, n, k, alpha, a * 4, lda, b * 4, ldb, beta, c * 4, ldc, bias * 4, act, actAlpha);
-  }
-  bias_act_f32(out: number, inp: number, bias: number, rows: number, cols: number, act: number, actAlpha: number): void {
-    this.x.bias_act_f32(out * 4, inp * 4, bias * 4, rows, cols, act, actAlpha);
-  }
-  act_backward_f32(dinp: number, dout: number, out: number, len: number, act: number, actAlpha: number): void {
-    this.x.act_backward_f32(dinp * 4, dout * 4, out * 4, len, act, actAlpha);
-  }
-  col_sum_f32(out: number, inp: number, rows: number, cols: number, beta: number): void {
-    this.x.col_sum_f32(out * 4, inp * 4, rows, cols, beta);
-  }
-  scale_f32(x: number, alpha: number, len: number): void {
-    this.x.scale_f32(x * 4, alpha, len);
-  }
-  axpy_f32(y: number, alpha: number, x: number, len: number): void {
-    this.x.axpy_f32(y * 4, alpha, x * 4, len);
-  }
-  fill_f32(x: number, value: number, len: number): void {
-    this.x.fill_f32(x * 4, value, len);
-  }
-  copy_f32(dst: number, src: number, len: number): void {
-    this.x.copy_f32(dst * 4, src * 4, len);
-  }
-  /** Sum of squares in blocks of sumsqBlock(len) floats, the block sums added in order (float64), on any number of threads. */
-  sumsq_f32(x: number, len: number): number {
-    const block = sumsqBlock(len);
-    if (len <= block) return this.x.sumsq_f32(x * 4, len);
-    const blocks = Math.ceil(len / block);
-    let total = 0;
-    if (this.splits(len)) {
-      this.split(OP.sumsq, len, [x * 4, len, block]);
-      const partials = new Float64Array(this.memory.buffer, this.partials, blocks);
-      for (let b = 0; b < blocks; b++) total += partials[b];
-    } else {
-      for (let b = 0; b < blocks; b++) total += this.x.sumsq_f32((x + b * block) * 4, Math.min(block, len - b * block));
-    }
-    return total;
-  }
-  bce_logits_f32(dlogit: number, rowloss: number, logit: number, target: number, rows: number, cols: number, gscale: number): number {
-    if (rowloss && rows > 1 && this.splits(rows * cols)) return this.splitRows(OP.bce, rowloss, rows, [dlogit * 4, rowloss * 4, logit * 4, target * 4, rows, cols, gscale]);
-    return this.x.bce_logits_f32(dlogit * 4, rowloss * 4, logit * 4, target * 4, rows, cols, gscale);
-  }
-  sse_f32(dpred: number, rowloss: number, pred: number, target: number, rows: number, cols: number, gscale: number): number {
-    if (rowloss && rows > 1 && this.splits(rows * cols)) return this.splitRows(OP.sse, rowloss, rows, [dpred * 4, rowloss * 4, pred * 4, target * 4, rows, cols, gscale]);
-    return this.x.sse_f32(dpred * 4, rowloss * 4, pred * 4, target * 4, rows, cols, gscale);
-  }
-  gauss_nll_f32(dmean: number, dlogvar: number, rowloss: number, mean: number, logvar: number, x: number, rows: number, cols: number, gscale: number): number {
-    return this.x.gauss_nll_f32(dmean * 4, dlogvar * 4, rowloss * 4, mean * 4, logvar * 4, x * 4, rows, cols, gscale);
-  }
-  kl_normal_f32(dmean: number, dlogvar: number, rowloss: number, mean: number, logvar: number, rows: number, cols: number, gscale: number): number {
-    return this.x.kl_normal_f32(dmean * 4, dlogvar * 4, rowloss * 4, mean * 4, logvar * 4, rows, cols, gscale);
-  }
-  reparam_f32(z: number, mean: number, logvar: number, eps: number, len: number): void {
-    this.x.reparam_f32(z * 4, mean * 4, logvar * 4, eps * 4, len);
-  }
-  reparam_backward_f32(dmean: number, dlogvar: number, dz: number, logvar: number, eps: number, len: number): void {
-    this.x.reparam_backward_f32(dmean * 4, dlogvar * 4, dz * 4, logvar * 4, eps * 4, len);
-  }
-  sgd_f32(param: number, grad: number, len: number, lr: number, wd: number): void {
-    if (this.splits(len)) this.split(OP.sgd, len, [param * 4, grad * 4, len, lr, wd]);
-    else this.x.sgd_f32(param * 4, grad * 4, len, lr, wd);
-  }
-  sgd_momentum_f32(param: number, vel: number, grad: number, len: number, lr: number, momentum: number, wd: number, nesterov: number): void {
-    if (this.splits(len)) this.split(OP.sgdMomentum, len, [param * 4, vel * 4, grad * 4, len, lr, momentum, wd, nesterov]);
-    else this.x.sgd_momentum_f32(param * 4, vel * 4, grad * 4, len, lr, momentum, wd, nesterov);
-  }
-  adam_f32(param: number, m: number, v: number, grad: number, len: number, lr: number, beta1: number, beta2: number,
-    eps: number, wd: number, stepSize: number, invSqrtBc2: number, decoupled: number): void {
-    if (this.splits(len)) this.split(OP.adam, len, [param * 4, m * 4, v * 4, grad * 4, len, lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled]);
-    else this.x.adam_f32(param * 4, m * 4, v * 4, grad * 4, len, lr, beta1, beta2, eps, wd, stepSize, invSqrtBc2, decoupled);
   }
 
   /** True when m rows split into parts of more than GEMM_MR rows each (a narrow GEMM then splits by rows). */
@@ -214,18 +209,10 @@ export class WasmKernels implements Kernels {
     return this.runner !== null && len >= SPLIT_ELEMENTS;
   }
 
-  /** Runs loss `op` on the threads by rows; its total, as the kernel sums it: the float32 row losses in order, in float64. */
-  private splitRows(op: number, rowloss: number, rows: number, args: number[]): number {
-    this.split(op, rows * args[5], args);
-    let total = 0;
-    for (let r = 0; r < rows; r++) total += this.f32[rowloss + r];
-    return total;
-  }
-
-  /** Runs elementwise op `op` (split-ops.ts) on the threads; args as the export takes them. */
-  private split(op: number, len: number, args: number[]): void {
+  /** Runs split op `op` (split-ops.ts) on the threads; args as the export takes them (byte offsets); work: about its flops. */
+  private split(op: number, args: number[], work: number): void {
     this.args.set(args);
-    this.runner!.run(op, this.args, len * 16);
+    this.runner!.run(op, this.args, work);
   }
 }
 

@@ -185,7 +185,7 @@ export class VAE extends Model {
     const dmean = p.dmean.rows(n);
     const dlogVar = p.dlogVar.rows(n);
     be.reparam_backward_f32(dmean, dlogVar, dz, logVar, eps);
-    const kl = be.kl_normal_f32(dmean, dlogVar, p.rowKl.rows(n), mean, logVar, n, L, beta / n) / n;
+    const kl = be.kl_normal_f32(dmean, dlogVar, p.rowKl.rows(n), mean, logVar, n, L, beta / n, 1) / n; // added to the decoder's path
     if (this.encoder.layers.length) {
       const dh = this.encoder.outputGrad(p.enc, n);
       this.meanHead.backward(be, dh, 0, dmean, h, mean, n);
