@@ -1,5 +1,5 @@
 // Optimizer updates, in place over one flat parameter buffer, with PyTorch's semantics
-// (torch.optim.SGD, Adam, AdamW). Scalars that depend on the step count (bias corrections) are
+// (torch.optim.SGD, Adam, AdamW, RMSprop). Scalars that depend on the step count (bias corrections) are
 // computed in float64 by the caller and passed in.
 import { load_tail, store_tail } from './lanes';
 
@@ -86,6 +86,53 @@ export function adam_f32(param: usize, m: usize, v: usize, grad: usize, len: i32
       store_tail(m + off, m1, n);
       store_tail(v + off, v1, n);
       store_tail(param + off, p, n);
+    }
+  }
+}
+
+// RMSprop (torch.optim.RMSprop; no bias correction, eps outside the square root):
+//   g = grad + wd * param;  sq = alpha sq + (1 - alpha) g^2;
+//   centered: gavg = alpha gavg + (1 - alpha) g,  avg = sqrt(sq - gavg^2) + eps;  else avg = sqrt(sq) + eps;
+//   momentum > 0: buf = momentum buf + g / avg,  param -= lr buf;  else param -= lr g / avg.
+// param, sq (square_avg), buf (momentum_buffer), gavg (grad_avg), grad: (len); sq, buf and gavg
+// start at zero. buf is read and written only when momentum > 0, gavg only when centered (pass 0 otherwise).
+export function rmsprop_f32(param: usize, sq: usize, buf: usize, gavg: usize, grad: usize, len: i32, lr: f32, alpha: f32, eps: f32, wd: f32, momentum: f32, centered: i32): void {
+  const a = f32x4.splat(alpha);
+  const c = f32x4.splat(1 - alpha);
+  const veps = f32x4.splat(eps);
+  const vwd = f32x4.splat(wd);
+  const vmu = f32x4.splat(momentum);
+  const vlr = f32x4.splat(lr);
+  const withBuf = momentum > 0;
+  for (let i = 0; i < len; i += 4) {
+    const off = <usize>i << 2;
+    const n = min(4, len - i);
+    const p = n == 4 ? v128.load(param + off) : load_tail(param + off, n, 0);
+    const g = f32x4.add(n == 4 ? v128.load(grad + off) : load_tail(grad + off, n, 0), f32x4.mul(vwd, p));
+    const s0 = n == 4 ? v128.load(sq + off) : load_tail(sq + off, n, 0);
+    const s1 = f32x4.add(f32x4.mul(a, s0), f32x4.mul(f32x4.mul(c, g), g));
+    let variance = s1;
+    if (centered) {
+      const ga0 = n == 4 ? v128.load(gavg + off) : load_tail(gavg + off, n, 0);
+      const ga1 = f32x4.add(f32x4.mul(a, ga0), f32x4.mul(c, g));
+      variance = f32x4.sub(s1, f32x4.mul(ga1, ga1));
+      if (n == 4) v128.store(gavg + off, ga1);
+      else store_tail(gavg + off, ga1, n);
+    }
+    let step = f32x4.div(g, f32x4.add(f32x4.sqrt(variance), veps));
+    if (withBuf) {
+      const b0 = n == 4 ? v128.load(buf + off) : load_tail(buf + off, n, 0);
+      step = f32x4.add(f32x4.mul(vmu, b0), step);
+      if (n == 4) v128.store(buf + off, step);
+      else store_tail(buf + off, step, n);
+    }
+    const p1 = f32x4.sub(p, f32x4.mul(vlr, step));
+    if (n == 4) {
+      v128.store(sq + off, s1);
+      v128.store(param + off, p1);
+    } else {
+      store_tail(sq + off, s1, n);
+      store_tail(param + off, p1, n);
     }
   }
 }
