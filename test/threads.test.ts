@@ -259,10 +259,9 @@ describe('kernel threads', () => {
       const b = a + k;
       expect(kernels.grow(b + k * n + 1024)).toBe(true);
       const c = kernels.f32.length - 512;
-      const t0 = Date.now();
+      // the trap's own message: the dead-thread timeout would say 'a kernel thread stopped answering'
       expect(() => kernels.gemm_f32(0, 0, m, n, k, 1, a, k, b, n, 0, c, n, 0, 0, 0))
         .toThrow(expect.objectContaining({ code: 'WORKER_FAILED', message: expect.stringMatching(/kernel thread 1: .*out of bounds/) }));
-      expect(Date.now() - t0).toBeLessThan(5000); // not the dead-thread timeout
       expect(() => kernels.gemm_f32(0, 0, m, n, k, 1, a, k, b, n, 0, a, n, 0, 0, 0)).toThrow(expect.objectContaining({ code: 'WORKER_FAILED' }));
     } finally {
       close();
@@ -290,9 +289,7 @@ describe('kernel threads', () => {
     await wv.init({ threads: 2 });
     const before = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 8 });
     await wv.init({ threads: 2 }); // a new backend; the first one's threads are stopped
-    const t0 = performance.now();
-    await before.fit(x, { epochs: 1, batchSize: 128 });
-    expect(performance.now() - t0).toBeLessThan(5000); // no wait for threads that are gone
+    await before.fit(x, { epochs: 1, batchSize: 128 }); // waiting for threads that are gone would end in WORKER_FAILED
     const fresh = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 8 });
     await fresh.fit(x, { epochs: 1, batchSize: 128 });
     const [a, b] = [before.parameters(), fresh.parameters()];
