@@ -24,6 +24,7 @@ describe('saving is atomic', () => {
       const models = [1, 2].map((seed) => new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed }));
       fs.writeFileSync(${JSON.stringify(path.join(dir, 'a.bin'))}, models[0].save());
       fs.writeFileSync(${JSON.stringify(path.join(dir, 'b.bin'))}, models[1].save());
+      await wv.saveFile(models[1], ${JSON.stringify(target)});
       process.stdout.write('ready\\n');
       for (let i = 0; ; i++) await wv.saveFile(models[i % 2], ${JSON.stringify(target)});
     `);
@@ -35,7 +36,6 @@ describe('saving is atomic', () => {
       await new Promise((r) => setTimeout(r, 5 + rng.int(60)));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      if (!fs.existsSync(target)) continue; // killed before the first save finished: nothing half-written either
       const bytes = fs.readFileSync(target);
       const a = fs.readFileSync(path.join(dir, 'a.bin'));
       const b = fs.readFileSync(path.join(dir, 'b.bin'));
@@ -43,17 +43,25 @@ describe('saving is atomic', () => {
       wv.load(new Uint8Array(bytes)).dispose();
       checked++;
     }
-    expect(checked).toBeGreaterThan(15);
+    expect(checked).toBe(25); // the child says ready after its first save: every kill finds a file
   }, 120_000);
 });
 
 describe('memory stays flat', () => {
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
-  const jsHeap = (): number => {
-    gc();
-    gc();
-    return v8.getHeapStatistics().used_heap_size;
+  // The least of three readings, each after a pause (the test runner's own messages come and go)
+  // and two full collections: floating garbage moves single readings by a few hundred KB, a leak
+  // stays in all of them (one retained 4-float slice per call is ~2 MB over 10,000 calls).
+  const jsHeap = async (): Promise<number> => {
+    let least = Infinity;
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      gc();
+      gc();
+      least = Math.min(least, v8.getHeapStatistics().used_heap_size);
+    }
+    return least;
   };
 
   it('10,000 training steps: no wasm memory growth after the plan, and the JS heap settles', async () => {
@@ -63,11 +71,11 @@ describe('memory stays flat', () => {
     const x = Float32Array.from({ length: 160 * 20 }, () => rng.uniform());
     const vae = new wv.VAE({ inputDim: 20, hiddenDims: [16], latentDim: 4 });
     await vae.fit(x, { epochs: 100, batchSize: 16 }); // 1,000 steps: plan, optimizer, JIT warm
-    const [bytes, floats, heap] = [be.heapBytes, be.allocatedFloats, jsHeap()];
+    const [bytes, floats, heap] = [be.heapBytes, be.allocatedFloats, await jsHeap()];
     await vae.fit(x, { epochs: 900, batchSize: 16 }); // 9,000 more steps
     expect(be.heapBytes).toBe(bytes);
     expect(be.allocatedFloats).toBe(floats);
-    expect(jsHeap() - heap).toBeLessThan(1 << 20);
+    expect(await jsHeap() - heap).toBeLessThan(1 << 20);
     vae.dispose();
   }, 120_000);
 
@@ -77,11 +85,11 @@ describe('memory stays flat', () => {
     const vae = new wv.VAE({ inputDim: 20, hiddenDims: [16], latentDim: 4 });
     const one = new Float32Array(20).fill(0.5);
     for (let i = 0; i < 1000; i++) vae.reconstruct(one);
-    const [bytes, floats, heap] = [be.heapBytes, be.allocatedFloats, jsHeap()];
+    const [bytes, floats, heap] = [be.heapBytes, be.allocatedFloats, await jsHeap()];
     for (let i = 0; i < 10_000; i++) vae.reconstruct(one);
     expect(be.heapBytes).toBe(bytes);
     expect(be.allocatedFloats).toBe(floats);
-    expect(jsHeap() - heap).toBeLessThan(1 << 20);
+    expect(await jsHeap() - heap).toBeLessThan(1 << 20);
     vae.dispose();
   });
 
