@@ -13,11 +13,8 @@ import {
 } from './optimizer-reference.js';
 import { adamBoundStep, exact, rmspropBoundStep, sgdBoundStep, type Approx } from './optimizer-error-bound.js';
 
-/** wavae's RMSprop config (PyTorch's names and defaults); not in OptimizerConfig until RMSprop is wired. */
-type RmspropConfig = { type: 'rmsprop'; lr?: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number; centered?: boolean };
-
 /** Every optimizer config wavae supports, as a user writes it (left-out keys take wavae's defaults, checked against torch's). */
-const CASES: { name: string; config: OptimizerConfig | RmspropConfig }[] = [
+const CASES: { name: string; config: OptimizerConfig }[] = [
   { name: 'sgd', config: { type: 'sgd', lr: 0.1 } },
   { name: 'sgd, weight decay', config: { type: 'sgd', lr: 0.05, weightDecay: 0.1 } },
   { name: 'sgd, momentum', config: { type: 'sgd', lr: 0.05, momentum: 0.9 } },

@@ -330,6 +330,29 @@ for (const len of SIZES) {
   }
 }
 
+// RMSprop: the state by its terms; the parameter by its size plus the step's (a division and a
+// square root more than Adam: 32 U of the step). sq starts in [0.01, 0.1] and gavg near 0, so
+// sq - gavg^2 does not cancel.
+for (const len of SIZES) {
+  for (const [wd, momentum, centered] of [[0, 0, false], [0.01, 0, true], [0, 0.9, false], [0.01, 0.5, true]] as const) {
+    cases.push({
+      op: 'rmsprop_f32', label: `len=${len} wd=${wd} momentum=${momentum} centered=${centered}`,
+      data: (rng) => ({
+        p: uniform(rng, len), sq: uniform(rng, len, 0.01, 0.1), buf: uniform(rng, len, -0.1, 0.1), gavg: uniform(rng, len, -0.05, 0.05), g: uniform(rng, len),
+      }),
+      run: (be, b) => be.run('rmsprop_f32', [b.p, b.sq, momentum > 0 ? b.buf : null, centered ? b.gavg : null, b.g, len, 0.01, 0.9, 1e-8, wd, momentum, centered ? 1 : 0]),
+      outputs: ['p', 'sq', 'buf', 'gavg'],
+      tol: (n, i, d, want) => {
+        const g = Math.abs(d.g[i]) + wd;
+        if (n === 'sq') return 8 * U * (Math.abs(d.sq[i]) + g * g);
+        if (n === 'gavg') return 8 * U * (Math.abs(d.gavg[i]) + g);
+        if (n === 'buf') return 32 * U * (Math.abs(d.buf[i]) + Math.abs(want[i]));
+        return 8 * U * Math.abs(d.p[i]) + 32 * U * Math.abs(want[i] - d.p[i]);
+      },
+    });
+  }
+}
+
 // ----------------------------------------------------------------------------------------------
 
 describe('parity: wasm against the js reference, every op in the table', () => {

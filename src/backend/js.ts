@@ -293,4 +293,34 @@ export class JsKernels implements Kernels {
       h[param + i] = p * shrink - stepSize * m1 / (Math.sqrt(v1) * invSqrtBc2 + eps);
     }
   }
+
+  /**
+   * RMSprop (torch.optim.RMSprop): g = grad + wd param; sq = alpha sq + (1 - alpha) g^2;
+   * centered: gavg = alpha gavg + (1 - alpha) g, avg = sqrt(sq - gavg^2) + eps, else avg = sqrt(sq) + eps;
+   * momentum > 0: buf = momentum buf + g / avg, param -= lr buf; else param -= lr g / avg.
+   */
+  rmsprop_f32(param: number, sq: number, buf: number, gavg: number, grad: number, len: number,
+    lr: number, alpha: number, eps: number, wd: number, momentum: number, centered: number): void {
+    lr = f32(lr); alpha = f32(alpha); eps = f32(eps); wd = f32(wd); momentum = f32(momentum);
+    const h = this.f32;
+    for (let i = 0; i < len; i++) {
+      const g = h[grad + i] + wd * h[param + i];
+      const s = alpha * h[sq + i] + (1 - alpha) * g * g;
+      h[sq + i] = s;
+      let avg: number;
+      if (centered) {
+        const ga = alpha * h[gavg + i] + (1 - alpha) * g;
+        h[gavg + i] = ga;
+        avg = Math.sqrt(s - ga * ga) + eps;
+      } else {
+        avg = Math.sqrt(s) + eps;
+      }
+      let step = g / avg;
+      if (momentum > 0) {
+        step = momentum * h[buf + i] + step;
+        h[buf + i] = step;
+      }
+      h[param + i] -= lr * step;
+    }
+  }
 }

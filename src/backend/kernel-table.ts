@@ -179,6 +179,14 @@ export const KERNELS = {
       f32('stepSize'), f32('invSqrtBc2'), flag('decoupled')],
     split: { by: 'range', len: 'len' },
   },
+  /** torch.optim.RMSprop: sq (square_avg) = alpha sq + (1 - alpha) g^2 with g = grad + wd param; centered: gavg (grad_avg) too; momentum > 0: buf (momentum_buffer) */
+  rmsprop_f32: {
+    args: [buf('param', 'inout', ['len']), buf('sq', 'inout', ['len']), buf('buf', 'inout', ['len'], opt), buf('gavg', 'inout', ['len'], opt),
+      buf('grad', 'in', ['len']), int('len'), f32('lr'), f32('alpha', { min: 0, max: 1 }), f32('eps', { min: 0, minOpen: true }), f32('wd'),
+      f32('momentum', { min: 0, max: 1 }), flag('centered')],
+    split: { by: 'range', len: 'len' },
+    rule: (v) => v.momentum > 0 && !v.buf ? 'momentum > 0 needs buf' : v.centered && !v.gavg ? 'centered needs gavg' : null,
+  },
 } as const satisfies Record<string, KernelSpec>;
 
 /** A kernel's export name. */

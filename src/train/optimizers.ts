@@ -1,31 +1,71 @@
-// Optimizers over one flat parameter buffer: SGD, momentum, Nesterov, Adam, AdamW, with
-// PyTorch's semantics and defaults. State (velocity, moments) lives in flat buffers of the same
-// layout as the parameters, so one kernel call updates the whole model.
+// Optimizers over one flat parameter buffer, with PyTorch's semantics and defaults: SGD (momentum,
+// Nesterov), Adam, AdamW, RMSprop. State (velocity, moments) lives in flat buffers of the
+// parameters' layout, so one kernel call updates the whole model. Each optimizer is one entry of
+// OPTIMIZERS: its options and defaults, its state buffers (PyTorch's names), and its kernel call.
 import type { Backend, Buf } from '../backend/index.js';
 import { WavaeError, checkKeys, describe, orDefault } from '../errors.js';
 
-/** Optimizer settings, as in torch.optim: weightDecay is PyTorch's (L2 for SGD/Adam, decoupled for AdamW). */
+/** Optimizer settings, as in torch.optim: weightDecay is PyTorch's (L2 for SGD/Adam/RMSprop, decoupled for AdamW). */
 export type OptimizerConfig =
   | { type: 'sgd'; lr?: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
-  | { type: 'adam' | 'adamw'; lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
+  | { type: 'adam' | 'adamw'; lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
+  | { type: 'rmsprop'; lr?: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number; centered?: boolean };
 
-/** A config with every default filled in. */
-export interface ResolvedOptimizer {
-  type: 'sgd' | 'adam' | 'adamw';
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
+/** A config with every default of its type filled in (only its type's keys). */
+export type ResolvedOptimizer = { type: OptimizerConfig['type']; lr: number; weightDecay: number } & Record<string, number | boolean | string>;
+
+/** An option: its default and the values it takes. */
+type Option = { default: number; ok: (v: number) => boolean; range: string } | { default: boolean };
+
+const positive = { ok: (v: number) => v > 0 && Number.isFinite(v), range: 'a number > 0' };
+const unit = { ok: (v: number) => v >= 0 && v < 1, range: 'in [0, 1)' };
+const nonNegative = { ok: (v: number) => v >= 0 && Number.isFinite(v), range: 'a number >= 0' };
+
+/** One optimizer: options (PyTorch's defaults), state buffer names, the update of step t (1, 2, ...). */
+interface OptimizerKind {
+  readonly options: Readonly<Record<string, Option>>;
+  /** A rule between options; returns what is wrong, or null. */
+  readonly rule?: (c: ResolvedOptimizer) => string | null;
+  readonly state: (c: ResolvedOptimizer) => string[];
+  readonly update: (be: Backend, c: ResolvedOptimizer, p: Buf, g: Buf, s: Record<string, Buf>, lr: number, t: number) => void;
 }
 
-const KEYS: Record<string, string[]> = {
-  sgd: ['type', 'lr', 'momentum', 'nesterov', 'weightDecay'],
-  adam: ['type', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay'],
-  adamw: ['type', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay'],
+/** The optimizers by type. */
+const OPTIMIZERS: Readonly<Record<OptimizerConfig['type'], OptimizerKind>> = {
+  sgd: {
+    options: { lr: { default: 0.01, ...positive }, momentum: { default: 0, ...unit }, nesterov: { default: false }, weightDecay: { default: 0, ...nonNegative } },
+    rule: (c) => (c.nesterov && c.momentum === 0 ? 'nesterov needs momentum > 0' : null),
+    state: (c) => (c.momentum as number > 0 ? ['velocity'] : []),
+    update: (be, c, p, g, s, lr) => c.momentum as number > 0
+      ? be.sgd_momentum_f32(p, s.velocity, g, lr, c.momentum as number, c.weightDecay, c.nesterov as boolean)
+      : be.sgd_f32(p, g, lr, c.weightDecay),
+  },
+  adam: adamKind(0),
+  adamw: adamKind(0.01),
+  rmsprop: {
+    options: {
+      lr: { default: 0.01, ...positive }, alpha: { default: 0.99, ...unit }, eps: { default: 1e-8, ...positive },
+      weightDecay: { default: 0, ...nonNegative }, momentum: { default: 0, ...unit }, centered: { default: false },
+    },
+    state: (c) => ['square_avg', ...(c.momentum as number > 0 ? ['momentum_buffer'] : []), ...(c.centered ? ['grad_avg'] : [])],
+    update: (be, c, p, g, s, lr) => be.run('rmsprop_f32', [p, s.square_avg, s.momentum_buffer ?? null, s.grad_avg ?? null, g, p.len,
+      lr, c.alpha as number, c.eps as number, c.weightDecay, c.momentum as number, c.centered ? 1 : 0]),
+  },
 };
+
+function adamKind(weightDecay: number): OptimizerKind {
+  return {
+    options: {
+      lr: { default: 1e-3, ...positive }, beta1: { default: 0.9, ...unit }, beta2: { default: 0.999, ...unit },
+      eps: { default: 1e-8, ...positive }, weightDecay: { default: weightDecay, ...nonNegative },
+    },
+    state: () => ['m', 'v'],
+    update: (be, c, p, g, s, lr, t) => be.adam_f32(p, s.m, s.v, g, t, lr, c.beta1 as number, c.beta2 as number, c.eps as number,
+      c.weightDecay, c.type === 'adamw'),
+  };
+}
+
+const TYPES = Object.keys(OPTIMIZERS) as OptimizerConfig['type'][];
 
 /** Validates an optimizer config and fills in PyTorch's defaults. */
 export function resolveOptimizer(config: unknown): ResolvedOptimizer {
@@ -33,42 +73,34 @@ export function resolveOptimizer(config: unknown): ResolvedOptimizer {
     throw new WavaeError('INVALID_OPTION', `optimizer must be an object like { type: 'adam', lr: 1e-3 }, got ${describe(config)}`);
   }
   const c = config as Record<string, unknown>;
-  const type = c.type;
-  if (type !== 'sgd' && type !== 'adam' && type !== 'adamw') {
-    throw new WavaeError('INVALID_OPTION', `optimizer.type must be 'sgd', 'adam' or 'adamw', got ${describe(type)}`);
+  const type = c.type as OptimizerConfig['type'];
+  if (!TYPES.includes(type)) {
+    throw new WavaeError('INVALID_OPTION', `optimizer.type must be ${TYPES.slice(0, -1).map((t) => `'${t}'`).join(', ')} or '${TYPES[TYPES.length - 1]}', got ${describe(type)}`);
   }
-  checkKeys(`optimizer (${type})`, c, KEYS[type]);
-  const num = (key: string, dflt: number, ok: (v: number) => boolean, range: string): number => {
-    const v = orDefault(c[key], dflt);
-    if (typeof v !== 'number' || !ok(v)) throw new WavaeError('INVALID_OPTION', `optimizer.${key} must be ${range}, got ${describe(v)}`);
-    return v;
-  };
-  const nesterov = orDefault(c.nesterov, false);
-  if (typeof nesterov !== 'boolean') throw new WavaeError('INVALID_OPTION', `optimizer.nesterov must be a boolean, got ${describe(nesterov)}`);
-  const r: ResolvedOptimizer = {
-    type,
-    lr: num('lr', type === 'sgd' ? 0.01 : 1e-3, (v) => v > 0 && Number.isFinite(v), 'a number > 0'),
-    momentum: num('momentum', 0, (v) => v >= 0 && v < 1, 'in [0, 1)'),
-    nesterov,
-    beta1: num('beta1', 0.9, (v) => v >= 0 && v < 1, 'in [0, 1)'),
-    beta2: num('beta2', 0.999, (v) => v >= 0 && v < 1, 'in [0, 1)'),
-    eps: num('eps', 1e-8, (v) => v > 0 && Number.isFinite(v), 'a number > 0'),
-    weightDecay: num('weightDecay', type === 'adamw' ? 0.01 : 0, (v) => v >= 0 && Number.isFinite(v), 'a number >= 0'),
-  };
-  if (r.nesterov && r.momentum === 0) throw new WavaeError('INVALID_OPTION', 'optimizer: nesterov needs momentum > 0');
-  return r;
+  const kind = OPTIMIZERS[type];
+  checkKeys(`optimizer (${type})`, c, ['type', ...Object.keys(kind.options)]);
+  const r: Record<string, number | boolean | string> = { type };
+  for (const [key, option] of Object.entries(kind.options)) {
+    const v = orDefault(c[key], option.default);
+    if ('ok' in option ? typeof v !== 'number' || !option.ok(v) : typeof v !== 'boolean') {
+      throw new WavaeError('INVALID_OPTION', `optimizer.${key} must be ${'ok' in option ? option.range : 'a boolean'}, got ${describe(v)}`);
+    }
+    r[key] = v as number | boolean;
+  }
+  const resolved = r as ResolvedOptimizer;
+  const wrong = kind.rule?.(resolved);
+  if (wrong) throw new WavaeError('INVALID_OPTION', `optimizer: ${wrong}`);
+  return resolved;
 }
 
-/** The user-level config of a resolved one: the keys of its type only (round-trips through resolveOptimizer). */
+/** The user-level config of a resolved one (round-trips through resolveOptimizer; saved in model files). */
 export function optimizerConfigOf(c: ResolvedOptimizer): OptimizerConfig {
-  if (c.type === 'sgd') return { type: 'sgd', lr: c.lr, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay };
-  return { type: c.type, lr: c.lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay };
+  return { ...c } as OptimizerConfig;
 }
 
 /** Names of the optimizer's state buffers (saved in model files to resume training). */
 export function optimizerStateNames(c: ResolvedOptimizer): string[] {
-  if (c.type === 'sgd') return c.momentum > 0 ? ['velocity'] : [];
-  return ['m', 'v'];
+  return OPTIMIZERS[c.type].state(c);
 }
 
 /** The optimizer: state buffers plus one update call per step. */
@@ -87,15 +119,8 @@ export class Optimizer {
 
   /** Applies one update with learning rate lr (the schedule's value for this step). */
   update(lr: number): void {
-    const c = this.config;
     this.step++;
-    if (c.type === 'sgd') {
-      if (c.momentum > 0) this.be.sgd_momentum_f32(this.params, this.state.velocity, this.grads, lr, c.momentum, c.weightDecay, c.nesterov);
-      else this.be.sgd_f32(this.params, this.grads, lr, c.weightDecay);
-    } else {
-      this.be.adam_f32(this.params, this.state.m, this.state.v, this.grads, this.step, lr, c.beta1, c.beta2, c.eps,
-        c.weightDecay, c.type === 'adamw');
-    }
+    OPTIMIZERS[this.config.type].update(this.be, this.config, this.params, this.grads, this.state, lr, this.step);
   }
 
   free(): void {
