@@ -4,35 +4,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as wv from '../src/node.js';
 import { deriveSeed, Rng } from '../src/random.js';
-import { aeObjective, vaeObjective, type Params } from './reference.js';
-
-const toF64 = (p: Record<string, Float32Array>): Params => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Float64Array.from(v)]));
+import { aeObjective, checkAllGradients, toF64, vaeObjective, type Params } from './reference.js';
 
 function data(rng: Rng, n: number, d: number, kind: 'unit' | 'real' = 'unit'): Float32Array {
   return Float32Array.from({ length: n * d }, () => (kind === 'unit' ? rng.uniform() : 2 * rng.uniform() - 1));
-}
-
-/** Every gradient tensor against central differences of objective(params) in float64. */
-function checkAllGradients(grads: Record<string, Float32Array>, params: Record<string, Float32Array>, objective: (p: Params) => number): number {
-  const p = toF64(params);
-  let worst = 0;
-  for (const [name, g] of Object.entries(grads)) {
-    const v = p[name];
-    for (let i = 0; i < v.length; i++) {
-      const keep = v[i];
-      const h = 1e-5 * (1 + Math.abs(keep));
-      v[i] = keep + h;
-      const up = objective(p);
-      v[i] = keep - h;
-      const down = objective(p);
-      v[i] = keep;
-      const num = (up - down) / (2 * h);
-      const err = Math.abs(g[i] - num) / Math.max(1e-2, Math.abs(num));
-      if (!(err < 2e-3)) throw new Error(`${name}[${i}]: analytic ${g[i]}, numeric ${num}`);
-      worst = Math.max(worst, err);
-    }
-  }
-  return worst;
 }
 
 for (const backend of ['wasm', 'js'] as const) {

@@ -30,9 +30,9 @@ export function dense(p: Params, name: string, x: Float64Array, n: number, act: 
   return y;
 }
 
-function mlp(p: Params, prefix: string, count: number, x: Float64Array, n: number, act: Act, lastAct: Act): Float64Array {
+function mlp(p: Params, prefix: string, count: number, x: Float64Array, n: number, act: Act, lastAct: Act, acts?: readonly Act[]): Float64Array {
   let h = x;
-  for (let i = 0; i < count; i++) h = dense(p, `${prefix}.${i}`, h, n, i === count - 1 ? lastAct : act);
+  for (let i = 0; i < count; i++) h = dense(p, `${prefix}.${i}`, h, n, acts ? acts[i] : i === count - 1 ? lastAct : act);
   return h;
 }
 
@@ -41,15 +41,17 @@ const bce = (l: number, t: number): number => Math.max(l, 0) - l * t + Math.log1
 /** The VAE objective per sample: mean over rows of recon + beta KL, plus 0.5 wd ||W||^2. */
 export function vaeObjective(p: Params, cfg: {
   hidden: number; likelihood: 'bernoulli' | 'gaussian'; fixedLogVar?: number; beta: number; weightDecay: number; act: Act;
+  /** Per-layer activations (layer specs that name their own), encoder then decoder. */
+  encoderActs?: readonly Act[]; decoderActs?: readonly Act[];
 }, x: Float64Array, eps: Float64Array, n: number): number {
   const D = x.length / n;
-  let h = mlp(p, 'encoder', cfg.hidden, x, n, cfg.act, cfg.act);
+  let h = mlp(p, 'encoder', cfg.hidden, x, n, cfg.act, cfg.act, cfg.encoderActs);
   if (cfg.hidden === 0) h = x;
   const mean = dense(p, 'mean', h, n, 'identity');
   const logVar = dense(p, 'logvar', h, n, 'identity');
   const L = mean.length / n;
   const z = mean.map((m, i) => m + Math.exp(logVar[i] / 2) * eps[i]);
-  const out = mlp(p, 'decoder', cfg.hidden + 1, z, n, cfg.act, 'identity');
+  const out = mlp(p, 'decoder', cfg.decoderActs?.length ?? cfg.hidden + 1, z, n, cfg.act, 'identity', cfg.decoderActs);
   let recon = 0;
   for (let i = 0; i < n * D; i++) {
     if (cfg.likelihood === 'bernoulli') recon += bce(out[i], x[i]);
@@ -77,4 +79,30 @@ function weightSquares(p: Params): number {
   let s = 0;
   for (const [name, v] of Object.entries(p)) if (name.endsWith('.weight')) for (const w of v) s += w * w;
   return s;
+}
+
+/** Float64 copies of parameters by name. */
+export const toF64 = (p: Record<string, Float32Array>): Params => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Float64Array.from(v)]));
+
+/** Every gradient tensor against central differences of objective(params) in float64. */
+export function checkAllGradients(grads: Record<string, Float32Array>, params: Record<string, Float32Array>, objective: (p: Params) => number): number {
+  const p = toF64(params);
+  let worst = 0;
+  for (const [name, g] of Object.entries(grads)) {
+    const v = p[name];
+    for (let i = 0; i < v.length; i++) {
+      const keep = v[i];
+      const h = 1e-5 * (1 + Math.abs(keep));
+      v[i] = keep + h;
+      const up = objective(p);
+      v[i] = keep - h;
+      const down = objective(p);
+      v[i] = keep;
+      const num = (up - down) / (2 * h);
+      const err = Math.abs(g[i] - num) / Math.max(1e-2, Math.abs(num));
+      if (!(err < 2e-3)) throw new Error(`${name}[${i}]: analytic ${g[i]}, numeric ${num}`);
+      worst = Math.max(worst, err);
+    }
+  }
+  return worst;
 }

@@ -9,7 +9,7 @@ import type { BackendName, Kernels } from './kernels.js';
 import { createWasmKernels, simdSupported } from './wasm.js';
 import { kernelsModule, relaxedGemmModule, sharedKernelsModule, sharedRelaxedGemmModule } from './kernels-module.js';
 import { THREAD_SOURCE } from './generated/thread_source.js';
-import { createThreadedWasmKernels, oneThreadBecause, type ThreadPlatform } from './threads.js';
+import { createThreadedWasmKernels, oneThreadBecause, type ThreadPlatform, type ThreadSpawner } from './threads.js';
 import { webThreadPlatform } from './threads-web.js';
 import { clearActiveBackend, setActiveBackend } from './active.js';
 
@@ -17,7 +17,9 @@ export { Backend } from './backend.js';
 export type { Buf } from './backend.js';
 export type { Act, BackendName } from './kernels.js';
 export { backendName, getBackend, kernelVariant, threadCount, threadFallback } from './active.js';
-export type { ThreadPlatform } from './threads.js';
+export type { ThreadPlatform, ThreadSpawner } from './threads.js';
+export { nodeThreadPlatform, nodeThreadSpawner } from './threads-node.js';
+export { webThreadSpawner } from './threads-web.js';
 
 /** Options of init(). */
 export interface InitOptions {
@@ -113,10 +115,58 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
   } else {
     be = await createBackend(name, { strict });
   }
+  activate(be, close, fallback);
+  return be.name;
+}
+
+/** Makes be the active backend, stopping the previous one's threads. */
+function activate(be: Backend, close: (() => void) | null, fallback: string | null): void {
   closeActive?.();
   closeActive = close;
   setActiveBackend(be, fallback);
-  return be.name;
+}
+
+/** The compiled kernels a backend runs, to start the same backend in another thread (a training worker). */
+export interface KernelModules {
+  /** The kernels (shared-memory form when threads > 1), or null for the js backend. */
+  module: WebAssembly.Module | null;
+  /** The relaxed-SIMD GEMM when the backend uses it (so the other side computes the same bits). */
+  relaxed: WebAssembly.Module | null;
+  threads: number;
+  /** The kernel threads' script. */
+  threadSource: string;
+}
+
+/** The modules backend `be` runs (see KernelModules). */
+export async function backendModules(be: Backend): Promise<KernelModules> {
+  const threads = be.threads;
+  const module = be.name !== 'wasm' ? null : threads > 1 ? await sharedKernelsModule() : await kernelsModule();
+  const relaxed = be.variant !== 'relaxed-simd' ? null : threads > 1 ? await sharedRelaxedGemmModule() : await relaxedGemmModule();
+  return { module, relaxed, threads, threadSource: THREAD_SOURCE };
+}
+
+/**
+ * Starts the active backend on modules another thread sent (backendModules() there): the same
+ * build and variant, on as many threads of its own, started with `spawn`. Where it cannot start
+ * threads, it runs on one (the same bits, later) and threadFallback() says why.
+ */
+export async function initFromModules(m: KernelModules, spawn: ThreadSpawner): Promise<{ threads: number; fallback: string | null }> {
+  if (!m.module) {
+    activate(new Backend(new JsKernels()), null, null);
+    return { threads: 1, fallback: null };
+  }
+  if (m.threads === 1) {
+    activate(new Backend(await createWasmKernels(m.module, m.relaxed)), null, null);
+    return { threads: 1, fallback: null };
+  }
+  const modules = { module: m.module, relaxed: m.relaxed, source: m.threadSource };
+  let fallback: string | null = null;
+  const started = await createThreadedWasmKernels(m.threads, spawn, modules).catch(async (err: Error) => {
+    fallback = oneThreadBecause(m.threads, err.message);
+    return createThreadedWasmKernels(1, spawn, modules); // the shared-memory module needs a shared memory, even on one thread
+  });
+  activate(new Backend(started.kernels), started.close, fallback);
+  return { threads: started.kernels.threads, fallback };
 }
 
 /** Stops the active backend: terminates kernel threads; use init() again before more work. */

@@ -7,7 +7,6 @@
 // UTF-16 from byte MESSAGE. The caller writes the job, then bumps the generation; each thread
 // runs its part, then adds one to DONE (also when its part is empty or it failed).
 import { PARTIALS, SPLIT_OPS, runPart } from './split-ops.js';
-import type { ThreadData } from './threads.js';
 
 export const GEN = 0;
 export const STOP = 1;
@@ -21,6 +20,21 @@ export const JOB_SLOTS = (MESSAGE - JOB) / 8;
 export const CONTROL_BYTES = MESSAGE + 2 * MESSAGE_CHARS;
 /** Polls of the control block before a thread sleeps (Atomics.wait): tens of microseconds. */
 export const SPIN = 20_000;
+
+
+/** What a kernel thread receives: modules, the shared memory, and where its state lives. */
+export interface ThreadData {
+  module: WebAssembly.Module;
+  /** The relaxed-SIMD GEMM (shared-memory form) when the pool uses it. */
+  relaxed: WebAssembly.Module | null;
+  memory: WebAssembly.Memory;
+  workspace: number;
+  control: number;
+  /** Byte offset of PARTIALS float64 slots for block reductions. */
+  partials: number;
+  index: number;
+  threads: number;
+}
 
 /** Writes a failure message into the control block (the first failing thread wins). */
 export function reportFailure(i32: Int32Array, message: Uint16Array, index: number, err: unknown): void {

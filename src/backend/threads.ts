@@ -12,22 +12,10 @@ import { WavaeError } from '../errors.js';
 import type { Kernels } from './kernels.js';
 import { SHARED_PAGES } from './shared-module.js';
 import { PARTIALS, SPLIT_OPS, runPart } from './split-ops.js';
-import { CONTROL_BYTES, DONE, FAILED, GEN, JOB, JOB_SLOTS, MESSAGE, MESSAGE_CHARS, SPIN, STOP, reportFailure } from './thread-main.js';
+import { CONTROL_BYTES, DONE, FAILED, GEN, JOB, JOB_SLOTS, MESSAGE, MESSAGE_CHARS, SPIN, STOP, reportFailure, type ThreadData } from './thread-main.js';
 import { CONTROL_BLOCK_BYTES, WasmKernels, type KernelRunner } from './wasm.js';
 
-/** What a kernel thread receives: modules, the shared memory, and where its state lives. */
-export interface ThreadData {
-  module: WebAssembly.Module;
-  /** The relaxed-SIMD GEMM (shared-memory form) when the pool uses it. */
-  relaxed: WebAssembly.Module | null;
-  memory: WebAssembly.Memory;
-  workspace: number;
-  control: number;
-  /** Byte offset of PARTIALS float64 slots for block reductions. */
-  partials: number;
-  index: number;
-  threads: number;
-}
+export type { ThreadData } from './thread-main.js';
 
 /** A started thread: it calls `onReady` once its instance exists, `onFailure` if it dies. */
 export interface ThreadHandle {

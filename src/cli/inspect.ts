@@ -3,9 +3,9 @@ import path from 'node:path';
 import { WavaeError } from '../errors.js';
 import { encodeNpy } from '../data/tabular.js';
 import { matrix } from '../matrix.js';
-import { VAE } from '../models/vae.js';
+import { kindOf } from '../models/registry.js';
 import { loadData, writeFileAtomic } from './files.js';
-import { latentCodes, openModel } from './model-file.js';
+import { latentCodes, openModel, type CliModel } from './model-file.js';
 import { applyScaling } from './scaling.js';
 
 /** Loads --data for a model: MNIST's test split, or the file; scaled like the training data. */
@@ -23,7 +23,7 @@ export async function evaluate(args: { model: string; data: string; labelColumn?
   const { model, x } = await modelData(args.model, args.data, args);
   const result: Record<string, number> = { rows: x.rows, ...model.evaluate(x) };
   if (args.iw !== undefined) {
-    if (!(model instanceof VAE)) throw new WavaeError('INVALID_OPTION', '--iw needs a VAE model');
+    if (!('logLikelihood' in model)) throw new WavaeError('INVALID_OPTION', '--iw needs a VAE model');
     const ll = model.logLikelihood(x, { samples: args.iw });
     result.logLikelihood = ll.reduce((a, b) => a + b, 0) / ll.length;
     result.iwSamples = args.iw;
@@ -40,9 +40,9 @@ export async function encode(args: { model: string; data: string; out: string; l
   const { model, x } = await modelData(args.model, args.data, args);
   const L = model.latentDim;
   let codes = latentCodes(model, x);
-  const names = Array.from({ length: L }, (_, j) => `${model instanceof VAE ? 'mean' : 'z'}_${j}`);
+  const names = Array.from({ length: L }, (_, j) => `${'logLikelihood' in model ? 'mean' : 'z'}_${j}`);
   if (args.logvar) {
-    if (!(model instanceof VAE)) throw new WavaeError('INVALID_OPTION', '--logvar needs a VAE model');
+    if (!('logLikelihood' in model)) throw new WavaeError('INVALID_OPTION', '--logvar needs a VAE model');
     const { mean, logVar } = model.encode(x);
     const both = new Float32Array(x.rows * 2 * L);
     for (let i = 0; i < x.rows; i++) {
@@ -76,9 +76,9 @@ export function info(args: { model: string; json?: boolean }): void {
   else {
     const c = model.config() as Record<string, unknown>;
     process.stdout.write([
-      `${args.model}: ${model.kind === 'vae' ? 'VAE' : 'autoencoder'}, ${bytes} bytes, format version ${summary.formatVersion ?? '(PyTorch state_dict)'}`,
-      `  architecture  ${c.inputDim}-${(c.hiddenDims as number[]).join('-')}-${c.latentDim}, ${c.activation}` +
-        (model.kind === 'vae' ? `, ${c.likelihood} likelihood, beta ${c.beta}` : `, ${c.loss} loss`),
+      `${args.model}: ${kindOf(model).label}, ${bytes} bytes, format version ${summary.formatVersion ?? '(PyTorch state_dict)'}`,
+      `  architecture  ${architectureLine(model)}, ${c.activation}` +
+        ('likelihood' in model ? `, ${c.likelihood} likelihood, beta ${c.beta}` : `, ${c.loss} loss`),
       `  parameters    ${model.parameterCount.toLocaleString('en-US')}`,
       `  trained       ${model.epochsTrained} epochs, seed ${c.seed}, weight decay ${c.weightDecay}`,
       `  input         scaling ${scaling.type}${shape ? `, images ${shape[0]}x${shape[1]}` : ''}${metadata.data_source ? `, data ${metadata.data_source}` : ''}`,
@@ -86,6 +86,13 @@ export function info(args: { model: string; json?: boolean }): void {
     ].join('\n') + '\n');
   }
   model.dispose();
+}
+
+/** 784-400-20 for a dense stack, else the layers: [1, 28, 28] conv2d(32) conv2d(64) flatten dense(256) -> 20. */
+function architectureLine(model: CliModel): string {
+  if (model.hiddenDims) return `${model.inputDim}-${model.hiddenDims.join('-')}-${model.latentDim}`;
+  const layers = model.encoder.resolved.map((l) => `${l.spec.type}${l.name ? `(${l.output[0]})` : ''}`);
+  return `[${model.inputShape.join(', ')}] ${layers.join(' ')} -> ${model.latentDim}`;
 }
 
 export { modelData };

@@ -1,15 +1,14 @@
 // Model files as the CLI uses them: the library's safetensors plus CLI metadata (input scaling,
 // image shape, data source), read back so eval, encode and the pictures treat data the same way.
 import { WavaeError } from '../errors.js';
-import { loadModel } from '../io/load.js';
 import { readMetadata } from '../io/safetensors.js';
-import type { Autoencoder } from '../models/autoencoder.js';
-import { VAE } from '../models/vae.js';
+import { loadModel } from '../models/load.js';
+import type { AnyModel } from '../models/registry.js';
 import { matrix, type Matrix } from '../matrix.js';
 import { readFile } from './files.js';
 import type { Scaling } from './scaling.js';
 
-export type CliModel = VAE | Autoencoder;
+export type CliModel = AnyModel;
 
 /** The CLI's metadata entries of a model file. */
 export function modelMetadata(scaling: Scaling, shape: [number, number] | null, source: string): Record<string, string> {
@@ -35,7 +34,7 @@ export function openModel(file: string): { model: CliModel; scaling: Scaling; sh
 
 /** Latent codes of x: the posterior means of a VAE, the codes of an autoencoder. */
 export function latentCodes(model: CliModel, x: Matrix): Matrix {
-  return model instanceof VAE ? model.encode(x).mean : model.encode(x);
+  return model.codes(x);
 }
 
 /** The first n rows of x followed by their reconstructions: (2n, cols), for a two-row picture. */

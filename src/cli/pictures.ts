@@ -1,7 +1,6 @@
 // `wavae sample | reconstruct | interpolate | traverse`: PNG grids from a model file.
 import { WavaeError } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
-import { VAE } from '../models/vae.js';
 import { writeFileAtomic } from './files.js';
 import { gridPng } from './images.js';
 import { modelData } from './inspect.js';
@@ -31,7 +30,7 @@ async function writeGrid(out: string, scaling: Scaling, images: Matrix, shape: [
 
 export async function sample(args: Common & { n: number; seed: number }): Promise<void> {
   const { model, scaling, shape } = openModel(args.model);
-  if (!(model instanceof VAE)) throw new WavaeError('INVALID_OPTION', 'sample needs a VAE model (an autoencoder has no prior to sample from)');
+  if (!('sample' in model)) throw new WavaeError('INVALID_OPTION', 'sample needs a VAE model (an autoencoder has no prior to sample from)');
   await writeGrid(args.out, scaling, model.sample(args.n, { seed: args.seed }), imageShape(args, model, shape), args.cols ?? Math.ceil(Math.sqrt(args.n)));
   model.dispose();
 }

@@ -160,7 +160,7 @@ function pictures(model: CliModel, scaling: Scaling, shape: [number, number], x:
   const [h, w] = shape;
   const out: [string, Uint8Array][] = [];
   const show = (m: Matrix): Float32Array => toDisplay(scaling, m);
-  if (model instanceof VAE) out.push(['samples.png', gridPng(show(model.sample(64, { seed })), 64, h, w, 8)]);
+  if ('sample' in model) out.push(['samples.png', gridPng(show(model.sample(64, { seed })), 64, h, w, 8)]);
   const n = Math.min(16, x.rows);
   out.push(['reconstructions.png', gridPng(show(reconstructionPairs(model, x, n)), 2 * n, h, w, n)]);
   if (model.latentDim === 2) {

@@ -1,12 +1,7 @@
-// Model files on disk (Node only): saves go to a temporary file in the same folder, are fsynced,
-// then renamed into place, so a crash mid-save leaves the previous file intact. Node modules are
+// Files on disk (Node only): writes go to a temporary file in the same folder, are fsynced, then
+// renamed into place, so a crash mid-write leaves the previous file intact. Node modules are
 // imported dynamically so that browser bundles of wavae never load them.
 import { WavaeError } from '../errors.js';
-import type { Model } from '../models/model.js';
-import type { Autoencoder } from '../models/autoencoder.js';
-import type { VAE } from '../models/vae.js';
-import { loadModel, type LoadOptions } from './load.js';
-import { saveModel, type SaveOptions } from './save.js';
 
 /** Writes bytes to path atomically: temp file in the same folder, fsync, rename. */
 export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
@@ -30,21 +25,14 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string):
   }
 }
 
-/** Saves a model to a file atomically (Node). */
-export async function saveFile(model: Model, file: string, options: SaveOptions = {}): Promise<void> {
-  await writeFileAtomic(file, saveModel(model, options));
-}
-
-/** Loads a model file (Node). */
-export async function loadFile(file: string, options: LoadOptions = {}): Promise<VAE | Autoencoder> {
+/** The bytes of a file (Node). */
+export async function readFileBytes(file: string): Promise<Uint8Array> {
   const fs = await import('node:fs');
-  let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(fs.readFileSync(file));
+    return new Uint8Array(fs.readFileSync(file));
   } catch (err) {
     throw readError(file, err);
   }
-  return loadModel(bytes, options);
 }
 
 /** The WavaeError for a file that could not be read: missing, or why not. */

@@ -1,25 +1,36 @@
-// Autoencoder: deterministic MLP encoder to a code layer and MLP decoder back, trained on
+// Autoencoder: a deterministic encoder stack (dense, or convolutions then a flatten) to a linear
+// code layer, and a decoder stack back, trained on
 // squared error ('mse': summed over dimensions, mean over samples) or Bernoulli cross-entropy
 // from logits ('bce'), with an optional L2 penalty on the weights and optional denoising
 // (Gaussian noise or masking of the input during training; the target stays clean).
 import type { Act, Backend, Buf } from '../backend/index.js';
 import { WavaeError, checkKeys, describe, orDefault } from '../errors.js';
 import { asMatrix, type Matrix } from '../matrix.js';
-import { Mlp, MlpPlan, mlpSpecs } from '../nn/mlp.js';
+import type { LayerSpec, ResolvedLayer } from '../nn/layer.js';
 import { Rows } from '../nn/rows.js';
+import { Stack, StackPlan, stackOutput } from '../nn/stack.js';
 import type { Rng } from '../random.js';
-import { Model, checkCommon, type Architecture, type EvalResult, type StepLosses } from './model.js';
-import type { DenseSpec } from '../nn/dense.js';
+import {
+  COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, type Architecture,
+} from './architecture.js';
 import { interpolateCodes, traverseCodes } from './latent.js';
+import { Model, type EvalResult, type StepLosses } from './model.js';
 
 /** Input corruption for a denoising autoencoder (training only). */
 export type Denoise = { type: 'gaussian'; std: number } | { type: 'mask'; prob: number };
 
 /** Options of new Autoencoder(...). */
 export interface AutoencoderOptions {
-  inputDim: number;
-  /** Encoder hidden layers; the decoder mirrors them. Default [256]. */
+  /** Values per input row; or give inputShape. */
+  inputDim?: number;
+  /** The shape of one input row: [features] or [channels, height, width] (rows stay flat, NCHW). */
+  inputShape?: number[];
+  /** The shorthand for dense encoder layers; the decoder mirrors them. Default [256]. */
   hiddenDims?: number[];
+  /** The encoder's layers as specs, before the linear code layer (which wavae adds: encoder.{k}). */
+  encoder?: LayerSpec[];
+  /** The decoder's layers, from the code to the input shape; default: the mirror of a dense encoder. */
+  decoder?: LayerSpec[];
   /** Size of the code layer. Default 32. */
   latentDim?: number;
   /** 'mse' (sum of squared errors per sample) or 'bce' (data in [0, 1], from logits). Default 'mse'. */
@@ -33,22 +44,22 @@ export interface AutoencoderOptions {
   seed?: number;
 }
 
-const KEYS = ['inputDim', 'hiddenDims', 'latentDim', 'loss', 'activation', 'weightDecay', 'denoise', 'seed'];
+const KEYS = [...COMMON_KEYS, 'loss', 'denoise'];
 
 class AePlan {
   readonly x: Rows; // (B, D) encoder input (corrupted when denoising)
   readonly target: Rows; // (B, D) clean target; the same buffer as x without denoising
   readonly noise: Rows | null; // (B, D) Gaussian noise
-  readonly enc: MlpPlan;
-  readonly dec: MlpPlan;
+  readonly enc: StackPlan;
+  readonly dec: StackPlan;
   readonly rowRecon: Rows; // (B, 1)
 
   constructor(ae: Autoencoder, B: number, be: Backend) {
     this.x = new Rows(be, B, ae.inputDim);
     this.target = ae.denoise ? new Rows(be, B, ae.inputDim) : this.x;
     this.noise = ae.denoise?.type === 'gaussian' ? new Rows(be, B, ae.inputDim) : null;
-    this.enc = new MlpPlan(be, ae.encoder.layers, B);
-    this.dec = new MlpPlan(be, ae.decoder.layers, B);
+    this.enc = new StackPlan(be, ae.encoder, B);
+    this.dec = new StackPlan(be, ae.decoder, B);
     this.rowRecon = new Rows(be, B, 1);
   }
 
@@ -67,22 +78,23 @@ export class Autoencoder extends Model {
   readonly kind = 'autoencoder' as const;
   readonly loss: 'mse' | 'bce';
   readonly denoise: Denoise | null;
-  readonly encoder: Mlp;
-  readonly decoder: Mlp;
+  /** The encoder's layers and the code layer. */
+  readonly encoder: Stack;
+  readonly decoder: Stack;
 
   constructor(options: AutoencoderOptions) {
     const arch = autoencoderArchitecture(options);
     super(arch);
-    const { encSpecs, decSpecs, loss, denoise } = arch;
+    const { loss, denoise } = arch;
     this.loss = loss;
     this.denoise = denoise;
-    this.encoder = new Mlp(encSpecs, this.store);
-    this.decoder = new Mlp(decSpecs, this.store);
+    this.encoder = new Stack([...arch.encoder, arch.code], this.store);
+    this.decoder = new Stack(arch.decoder, this.store);
   }
 
   config(): Record<string, unknown> {
     return {
-      inputDim: this.inputDim, hiddenDims: this.hiddenDims, latentDim: this.latentDim, loss: this.loss,
+      ...architectureConfig(this.architecture), latentDim: this.latentDim, loss: this.loss,
       activation: this.activation, weightDecay: this.weightDecay, ...(this.denoise ? { denoise: this.denoise } : {}), seed: this.seed,
     };
   }
@@ -150,7 +162,7 @@ export class Autoencoder extends Model {
   /** Outputs for codes z (n, latentDim): probabilities for 'bce'. */
   decode(z: Matrix | Float32Array): Matrix {
     const codes = asMatrix('decode: z', z, this.latentDim);
-    const zRows = (n: number): Buf => this.p.enc.outs[this.encoder.layers.length - 1].rows(n);
+    const zRows = (n: number): Buf => this.p.enc.outs[this.encoder.steps.length - 1].rows(n);
     return this.mapRows(codes, this.inputDim, zRows, (n) => {
       const y = this.decoder.forward(this.be, this.p.dec, zRows(n), n);
       if (this.loss === 'bce') this.be.bias_act_f32(y, y, null, n, this.inputDim, 'sigmoid');
@@ -161,6 +173,11 @@ export class Autoencoder extends Model {
   /** decode(encode(x)). */
   reconstruct(x: Matrix | Float32Array): Matrix {
     return this.decode(this.encode(x));
+  }
+
+  /** The codes of x (n, latentDim): encode(x). */
+  codes(x: Matrix | Float32Array): Matrix {
+    return this.encode(x);
   }
 
   /** Loss (with the L2 term) and every parameter gradient for x, without corruption; no update. */
@@ -199,22 +216,32 @@ function checkDenoise(d: unknown): Denoise | null {
   throw new WavaeError('INVALID_OPTION', `Autoencoder: denoise must be { type: 'gaussian', std > 0 } or { type: 'mask', prob in [0, 1) }, got ${describe(JSON.stringify(d))}`);
 }
 
-/** The validated options and the layer specs of an Autoencoder, computed without allocating. */
+/** The validated options and the layers of an Autoencoder, computed without allocating. */
 export interface AutoencoderArchitecture extends Architecture {
   loss: 'mse' | 'bce';
   denoise: Denoise | null;
-  encSpecs: DenseSpec[];
-  decSpecs: DenseSpec[];
+  /** The linear code layer after the encoder's layers, numbered after them. */
+  code: ResolvedLayer;
 }
 
-/** Validates Autoencoder options and lays out its tensors. */
+/** Validates Autoencoder options and lays out its layers. */
 export function autoencoderArchitecture(options: AutoencoderOptions): AutoencoderArchitecture {
   const c = checkCommon('Autoencoder', options, KEYS, { hiddenDims: [256], latentDim: 32 });
   const o = options as unknown as Record<string, unknown>;
   const loss = orDefault(o.loss, 'mse');
   if (loss !== 'mse' && loss !== 'bce') throw new WavaeError('INVALID_OPTION', `Autoencoder: loss must be 'mse' or 'bce', got ${describe(loss)}`);
   const denoise = checkDenoise(o.denoise);
-  const encSpecs = mlpSpecs('encoder', [c.inputDim, ...c.hiddenDims, c.latentDim], c.activation, 'identity');
-  const decSpecs = mlpSpecs('decoder', [c.latentDim, ...[...c.hiddenDims].reverse(), c.inputDim], c.activation, 'identity');
-  return { ...c, loss, denoise, encSpecs, decSpecs, dense: [...encSpecs, ...decSpecs], extra: [] };
+  const encoder = encoderLayers('Autoencoder', c);
+  const numbered = encoder.filter((l) => l.name !== null).length;
+  const code = denseOn('Autoencoder', 'code layer', stackOutput(encoder, c.inputShape), c.latentDim, `encoder.${numbered}`);
+  const decoder = decoderLayers('Autoencoder', c, encoder);
+  return { ...c, loss, denoise, encoder, code, decoder, layers: [...encoder, code, ...decoder], extra: [], formatVersion: formatVersionOf(c) };
+}
+
+/** The config of a PyTorch state_dict of an Autoencoder's architecture (dense), or null if it is not one. */
+export function inferAutoencoderConfig(tensors: Record<string, { shape: number[] }>): Record<string, unknown> | null {
+  const encoder = denseLayersOf(tensors, 'encoder');
+  const decoder = denseLayersOf(tensors, 'decoder');
+  if (!encoder.length || !decoder.length) return null;
+  return { inputDim: decoder[decoder.length - 1].nout, hiddenDims: encoder.slice(0, -1).map((l) => l.nout), latentDim: encoder[encoder.length - 1].nout };
 }

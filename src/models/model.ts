@@ -1,79 +1,21 @@
 // Model: what the Autoencoder and the VAE share. Parameters and gradients in one flat buffer
-// each (ParamStore), a per-batch-size buffer plan, the optimizer kept across fit() calls so that
-// training resumes exactly, parameters() / setParameters(), fit(), save() and dispose().
-import { getBackend } from '../backend/active.js';
-import type { Act, Backend, Buf } from '../backend/index.js';
-import { WavaeError, checkInt, checkKeys, describe, orDefault } from '../errors.js';
+// each (ParamStore) laid out from the architecture's layers, a per-batch-size buffer plan, the
+// optimizer kept across fit() calls so that training resumes exactly, parameters() /
+// setParameters(), fit(), save() and dispose(). A model is Trainable (train/trainable.ts).
+import { getBackend, type Act, type Backend, type Buf } from '../backend/index.js';
+import { WavaeError } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
-import { denseInit, denseTensors, type DenseSpec } from '../nn/dense.js';
-import { ParamLayout, ParamStore, type TensorSpec, type TensorView } from '../nn/params.js';
+import type { Shape } from '../nn/layer.js';
+import { ParamLayout, ParamStore } from '../nn/params.js';
+import { stackInit, stackTensors } from '../nn/stack.js';
 import { Rng } from '../random.js';
+import { encodeModelFile, type SaveOptions } from '../io/model-file.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
-import { saveModel, type SaveOptions } from '../io/save.js';
-import type { Optimizer } from '../train/optimizers.js';
+import { optimizerConfigOf, type Optimizer } from '../train/optimizers.js';
+import type { EvalResult, StepLosses, Trainable } from '../train/trainable.js';
+import type { Architecture } from './architecture.js';
 
-/** Losses of one batch: mean nats per sample, and the objective that was differentiated. */
-export interface StepLosses {
-  /** Negative ELBO (VAE) or reconstruction loss (AE), mean per sample. */
-  loss: number;
-  reconstruction: number;
-  kl: number;
-  /** What the gradients are of: reconstruction + beta_t KL + the L2 term. */
-  objective: number;
-}
-
-/** evaluate(): mean per sample over the data. */
-export interface EvalResult {
-  loss: number;
-  reconstruction: number;
-  kl: number;
-}
-
-export const ACTIVATIONS: readonly Act[] = ['relu', 'leaky_relu', 'sigmoid', 'tanh', 'identity'];
-
-/** Checks that options is an object of known keys, and validates the options both models share. */
-export function checkCommon(name: string, options: unknown, keys: readonly string[], defaults: { hiddenDims: number[]; latentDim: number }): {
-  inputDim: number; hiddenDims: number[]; latentDim: number; activation: Act; weightDecay: number; seed: number;
-} {
-  if (typeof options !== 'object' || options === null) {
-    throw new WavaeError('INVALID_OPTION', `${name}: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
-  }
-  checkKeys(name, options, keys);
-  const o = options as Record<string, unknown>;
-  const inputDim = checkInt(`${name}: inputDim`, o.inputDim, 1);
-  const hiddenDims = orDefault(o.hiddenDims, defaults.hiddenDims);
-  if (!Array.isArray(hiddenDims) || hiddenDims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new WavaeError('INVALID_OPTION', `${name}: hiddenDims must be an array of integers >= 1, got ${describe(hiddenDims)}`);
-  }
-  const latentDim = checkInt(`${name}: latentDim`, orDefault(o.latentDim, defaults.latentDim), 1);
-  const activation = orDefault(o.activation, 'relu') as Act;
-  if (!ACTIVATIONS.includes(activation)) {
-    throw new WavaeError('INVALID_OPTION', `${name}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(activation)}`);
-  }
-  const weightDecay = orDefault(o.weightDecay, 0);
-  if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
-    throw new WavaeError('INVALID_OPTION', `${name}: weightDecay must be a number >= 0, got ${describe(weightDecay)}`);
-  }
-  const seed = checkInt(`${name}: seed`, orDefault(o.seed, 0), 0, 0xffffffff);
-  return { inputDim, hiddenDims: [...hiddenDims] as number[], latentDim, activation, weightDecay, seed };
-}
-
-/** A model's validated options and its tensors, computed without allocating anything. */
-export interface Architecture {
-  inputDim: number;
-  hiddenDims: number[];
-  latentDim: number;
-  activation: Act;
-  weightDecay: number;
-  seed: number;
-  dense: DenseSpec[];
-  extra: TensorSpec[];
-}
-
-/** Every tensor (name, shape) of an architecture, in layout order. */
-export function architectureTensors(arch: Architecture): readonly TensorView[] {
-  return new ParamLayout([...arch.dense.flatMap(denseTensors), ...arch.extra]).tensors;
-}
+export type { EvalResult, StepLosses } from '../train/trainable.js';
 
 /** Floats a plan would allocate (with alignment), measured by building it on a counting stub. */
 function measurePlan(create: (be: Backend) => unknown): number {
@@ -109,8 +51,9 @@ function freeOwned(owned: Owned): void {
 const registry = new FinalizationRegistry<Owned>(freeOwned);
 
 /** The base of Autoencoder and VAE. */
-export abstract class Model {
-  abstract readonly kind: 'vae' | 'autoencoder';
+export abstract class Model implements Trainable {
+  /** The kind of the model registry (models/registry.ts), saved in model files. */
+  abstract readonly kind: string;
   readonly be: Backend;
   readonly layout: ParamLayout;
   readonly store: ParamStore;
@@ -123,27 +66,36 @@ export abstract class Model {
   private decayViews: { w: Buf; dw: Buf } | null = null;
   private readonly stepLosses: StepLosses = { loss: 0, reconstruction: 0, kl: 0, objective: 0 };
 
+  /** The shape of one input row: [inputDim], or [C, H, W] (rows stay flat vectors of C*H*W values). */
+  readonly inputShape: Shape;
   readonly inputDim: number;
-  readonly hiddenDims: number[];
+  /** The dense shorthand the model was built from, or null for layer specs (see config()). */
+  readonly hiddenDims: number[] | null;
   readonly latentDim: number;
   readonly activation: Act;
   readonly weightDecay: number;
   readonly seed: number;
 
+  /** The model file format version that describes this architecture. */
+  private readonly formatVersion: number;
+  /** The resolved layers and options (config() writes them back out). */
+  protected readonly architecture: Architecture;
+
   protected constructor(arch: Architecture) {
+    this.architecture = arch;
+    this.inputShape = arch.inputShape;
+    this.formatVersion = arch.formatVersion;
     this.inputDim = arch.inputDim;
     this.hiddenDims = arch.hiddenDims;
     this.latentDim = arch.latentDim;
     this.activation = arch.activation;
     this.weightDecay = arch.weightDecay;
     this.seed = arch.seed;
-    const denseSpecs = arch.dense;
     this.be = getBackend();
-    this.layout = new ParamLayout([...denseSpecs.flatMap(denseTensors), ...arch.extra]);
+    this.layout = new ParamLayout([...stackTensors(arch.layers), ...arch.extra]);
     this.store = new ParamStore(this.be, this.layout);
     const values = new Float32Array(this.layout.size);
-    const rng = new Rng(arch.seed);
-    for (const spec of denseSpecs) denseInit(values, this.layout, spec, rng);
+    stackInit(values, this.layout, arch.layers, new Rng(arch.seed));
     this.store.restore(values);
     this.owned = { store: this.store, plan: null, optimizer: null };
     registry.register(this, this.owned, this);
@@ -180,6 +132,12 @@ export abstract class Model {
   abstract trainStep(n: number, rng: Rng, epochProgress: number): StepLosses;
   /** Mean losses per sample over x. */
   abstract evaluate(x: Matrix | Float32Array): EvalResult;
+  /** Latent codes of x (n, latentDim): a VAE's posterior means, an autoencoder's codes. */
+  abstract codes(x: Matrix | Float32Array): Matrix;
+  /** Outputs for latent codes z (n, latentDim): decoder means (probabilities for Bernoulli / BCE). */
+  abstract decode(z: Matrix | Float32Array): Matrix;
+  /** decode(codes(x)). */
+  abstract reconstruct(x: Matrix | Float32Array): Matrix;
 
   /** Makes sure a plan for batches of at least `capacity` rows exists. */
   ensurePlan(capacity: number): void {
@@ -283,7 +241,13 @@ export abstract class Model {
   /** The model as safetensors bytes (PyTorch names and layouts); see SaveOptions. */
   save(options: SaveOptions = {}): Uint8Array<ArrayBuffer> {
     this.checkLive();
-    return saveModel(this, options);
+    const values = this.parameters();
+    const tensors = Object.fromEntries(this.layout.tensors.map((t) => [t.name, { shape: [...t.shape], data: values[t.name] }]));
+    const opt = this.optimizer;
+    const optimizer = options.optimizer && opt
+      ? { config: optimizerConfigOf(opt.config), step: opt.step, state: Object.fromEntries(Object.entries(opt.state).map(([name, buf]) => [name, this.be.read(buf)])) }
+      : null;
+    return encodeModelFile({ kind: this.kind, formatVersion: this.formatVersion, config: this.config(), tensors, epochsTrained: this.epochsTrained, optimizer }, options.metadata);
   }
 
   /** Frees the model's memory in the backend heap; the model cannot be used afterwards. */

@@ -1,22 +1,33 @@
-// VAE: Gaussian encoder q(z|x) = N(mean, exp(logVar)) with two linear heads on an MLP,
-// reparameterized sample z = mean + exp(logVar / 2) eps, MLP decoder p(x|z) Bernoulli (from
-// logits) or Gaussian (fixed or learned per-dimension variance), KL to N(0, I) with beta and a
+// VAE: Gaussian encoder q(z|x) = N(mean, exp(logVar)) with two linear heads on a stack of layers
+// (dense, or convolutions then a flatten), reparameterized sample z = mean + exp(logVar / 2) eps,
+// a decoder stack p(x|z) Bernoulli (from logits) or Gaussian (fixed or learned per-dimension variance), KL to N(0, I) with beta and a
 // linear warm-up, optional L2 weight decay. Loss per sample: -ELBO = reconstruction + KL.
 import type { Act, Backend, Buf } from '../backend/index.js';
 import { WavaeError, describe, orDefault } from '../errors.js';
 import { asMatrix, matrix, type Matrix } from '../matrix.js';
-import { Dense, type DenseSpec } from '../nn/dense.js';
-import { Mlp, MlpPlan, mlpSpecs } from '../nn/mlp.js';
+import { DENSE, Dense } from '../nn/dense.js';
+import type { LayerSpec, ResolvedLayer } from '../nn/layer.js';
 import { Rows } from '../nn/rows.js';
+import { Stack, StackPlan, stackOutput } from '../nn/stack.js';
 import { Rng, deriveSeed } from '../random.js';
+import {
+  COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, type Architecture,
+} from './architecture.js';
 import { interpolateCodes, traverseCodes } from './latent.js';
-import { Model, checkCommon, type Architecture, type EvalResult, type StepLosses } from './model.js';
+import { Model, type EvalResult, type StepLosses } from './model.js';
 
 /** Options of new VAE(...). */
 export interface VAEOptions {
-  inputDim: number;
-  /** Encoder hidden layers; the decoder mirrors them. Default [400]. */
+  /** Values per input row; or give inputShape. */
+  inputDim?: number;
+  /** The shape of one input row: [features] or [channels, height, width] (rows stay flat, NCHW). */
+  inputShape?: number[];
+  /** The shorthand for dense encoder layers; the decoder mirrors them. Default [400]. */
   hiddenDims?: number[];
+  /** The encoder's layers as specs ({ type: 'dense', units: 256 }, ...), before the mean and log-variance heads. */
+  encoder?: LayerSpec[];
+  /** The decoder's layers, from the latent code to the input shape; default: the mirror of a dense encoder. */
+  decoder?: LayerSpec[];
   /** Default 20. */
   latentDim?: number;
   /** 'bernoulli' (data in [0, 1], BCE from logits) or 'gaussian' (real-valued). Default 'bernoulli'. */
@@ -35,13 +46,13 @@ export interface VAEOptions {
   seed?: number;
 }
 
-const KEYS = ['inputDim', 'hiddenDims', 'latentDim', 'likelihood', 'outputVariance', 'activation', 'beta', 'klWarmupEpochs', 'weightDecay', 'seed'];
+const KEYS = [...COMMON_KEYS, 'likelihood', 'outputVariance', 'beta', 'klWarmupEpochs'];
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** Buffers of one batch size. Shapes in rows x cols; B = capacity. */
 class VaePlan {
   readonly x: Rows; // (B, D) input and reconstruction target
-  readonly enc: MlpPlan; // hidden activations and their gradients
+  readonly enc: StackPlan; // hidden activations and their gradients
   readonly mean: Rows; // (B, L)
   readonly logVar: Rows; // (B, L)
   readonly dmean: Rows; // (B, L)
@@ -49,7 +60,7 @@ class VaePlan {
   readonly eps: Rows; // (B, L)
   readonly z: Rows; // (B, L)
   readonly dz: Rows; // (B, L)
-  readonly dec: MlpPlan; // decoder activations; the last layer's output is logits / means (B, D)
+  readonly dec: StackPlan; // decoder activations; the last layer's output is logits / means (B, D)
   readonly rowRecon: Rows; // (B, 1)
   readonly rowKl: Rows; // (B, 1)
   readonly fixedLogVar: Buf | null; // (D) log of a fixed Gaussian output variance
@@ -57,9 +68,9 @@ class VaePlan {
   constructor(vae: VAE, B: number, be: Backend) {
     const { inputDim: D, latentDim: L } = vae;
     this.x = new Rows(be, B, D);
-    this.enc = new MlpPlan(be, vae.encoder.layers, B);
+    this.enc = new StackPlan(be, vae.encoder, B);
     [this.mean, this.logVar, this.dmean, this.dlogVar, this.eps, this.z, this.dz] = Array.from({ length: 7 }, () => new Rows(be, B, L));
-    this.dec = new MlpPlan(be, vae.decoder.layers, B);
+    this.dec = new StackPlan(be, vae.decoder, B);
     this.rowRecon = new Rows(be, B, 1);
     this.rowKl = new Rows(be, B, 1);
     this.fixedLogVar = null;
@@ -87,26 +98,26 @@ export class VAE extends Model {
   readonly outputVariance: number | 'learned';
   readonly beta: number;
   readonly klWarmupEpochs: number;
-  readonly encoder: Mlp;
+  readonly encoder: Stack;
   readonly meanHead: Dense;
   readonly logVarHead: Dense;
-  readonly decoder: Mlp;
+  readonly decoder: Stack;
   private readonly outLogVar: Buf | null; // (D) learned log-variance of a Gaussian decoder
   private readonly dOutLogVar: Buf | null; // its gradient
 
   constructor(options: VAEOptions) {
     const arch = vaeArchitecture(options);
-    const { likelihood, outputVariance, beta, klWarmupEpochs: warm, encSpecs, heads, decSpecs } = arch;
+    const { likelihood, outputVariance, beta, klWarmupEpochs: warm, heads } = arch;
     const learned = likelihood === 'gaussian' && outputVariance === 'learned';
     super(arch);
     this.likelihood = likelihood;
     this.outputVariance = outputVariance;
     this.beta = beta;
     this.klWarmupEpochs = warm;
-    this.encoder = new Mlp(encSpecs, this.store);
-    this.meanHead = new Dense(heads[0], this.store);
-    this.logVarHead = new Dense(heads[1], this.store);
-    this.decoder = new Mlp(decSpecs, this.store);
+    this.encoder = new Stack(arch.encoder, this.store);
+    this.meanHead = DENSE.create(heads[0], this.store) as Dense;
+    this.logVarHead = DENSE.create(heads[1], this.store) as Dense;
+    this.decoder = new Stack(arch.decoder, this.store);
     if (learned) {
       this.outLogVar = this.store.param('output.logvar');
       this.dOutLogVar = this.store.grad('output.logvar');
@@ -119,7 +130,7 @@ export class VAE extends Model {
 
   config(): Record<string, unknown> {
     return {
-      inputDim: this.inputDim, hiddenDims: this.hiddenDims, latentDim: this.latentDim, likelihood: this.likelihood,
+      ...architectureConfig(this.architecture), latentDim: this.latentDim, likelihood: this.likelihood,
       ...(this.likelihood === 'gaussian' ? { outputVariance: this.outputVariance } : {}),
       activation: this.activation, beta: this.beta, klWarmupEpochs: this.klWarmupEpochs, weightDecay: this.weightDecay, seed: this.seed,
     };
@@ -139,7 +150,7 @@ export class VAE extends Model {
   private encodeRows(n: number): Buf {
     const p = this.p;
     const x = p.x.rows(n);
-    const h = this.encoder.layers.length ? this.encoder.forward(this.be, p.enc, x, n) : x;
+    const h = this.encoder.forward(this.be, p.enc, x, n); // x itself when the encoder computes nothing
     this.meanHead.forward(this.be, p.mean.rows(n), h, n);
     this.logVarHead.forward(this.be, p.logVar.rows(n), h, n);
     return h;
@@ -186,7 +197,7 @@ export class VAE extends Model {
     const dlogVar = p.dlogVar.rows(n);
     be.reparam_backward_f32(dmean, dlogVar, dz, logVar, eps);
     const kl = be.kl_normal_f32(dmean, dlogVar, p.rowKl.rows(n), mean, logVar, n, L, beta / n, 1) / n; // added to the decoder's path
-    if (this.encoder.layers.length) {
+    if (!this.encoder.identity) {
       const dh = this.encoder.outputGrad(p.enc, n);
       this.meanHead.backward(be, dh, 0, dmean, h, mean, n);
       this.logVarHead.backward(be, dh, 1, dlogVar, h, logVar, n);
@@ -246,6 +257,11 @@ export class VAE extends Model {
   /** decode(encode(x).mean). */
   reconstruct(x: Matrix | Float32Array): Matrix {
     return this.decode(this.encode(x).mean);
+  }
+
+  /** The posterior means of x (n, latentDim). */
+  codes(x: Matrix | Float32Array): Matrix {
+    return this.encode(x).mean;
   }
 
   /** n samples from the model: decode(z ~ N(0, I)). */
@@ -349,18 +365,17 @@ export class VAE extends Model {
   }
 }
 
-/** The validated options and the layer specs of a VAE, computed without allocating anything. */
+/** The validated options and the layers of a VAE, computed without allocating anything. */
 export interface VaeArchitecture extends Architecture {
   likelihood: 'bernoulli' | 'gaussian';
   outputVariance: number | 'learned';
   beta: number;
   klWarmupEpochs: number;
-  encSpecs: DenseSpec[];
-  heads: DenseSpec[];
-  decSpecs: DenseSpec[];
+  /** The mean and log-variance heads: dense, on the encoder's (flat) output. */
+  heads: ResolvedLayer[];
 }
 
-/** Validates VAE options and lays out its tensors (load() checks files against this first). */
+/** Validates VAE options and lays out its layers (load() checks files against this first). */
 export function vaeArchitecture(options: VAEOptions): VaeArchitecture {
   const c = checkCommon('VAE', options, KEYS, { hiddenDims: [400], latentDim: 20 });
   const o = options as unknown as Record<string, unknown>;
@@ -383,18 +398,26 @@ export function vaeArchitecture(options: VAEOptions): VaeArchitecture {
   if (typeof warm !== 'number' || !(warm >= 0) || !Number.isFinite(warm)) {
     throw new WavaeError('INVALID_OPTION', `VAE: klWarmupEpochs must be a number >= 0, got ${describe(warm)}`);
   }
-  const { inputDim: D, hiddenDims, latentDim: L, activation } = c;
-  const h = hiddenDims.length ? hiddenDims[hiddenDims.length - 1] : D;
-  const encSpecs = mlpSpecs('encoder', [D, ...hiddenDims], activation, activation);
-  const heads: DenseSpec[] = [
-    { name: 'mean', nin: h, nout: L, act: 'identity' },
-    { name: 'logvar', nin: h, nout: L, act: 'identity' },
-  ];
-  const decSpecs = mlpSpecs('decoder', [L, ...[...hiddenDims].reverse(), D], activation, 'identity');
+  const encoder = encoderLayers('VAE', c);
+  const h = stackOutput(encoder, c.inputShape);
+  const heads = [denseOn('VAE', 'mean and log-variance heads', h, c.latentDim, 'mean'), denseOn('VAE', 'mean and log-variance heads', h, c.latentDim, 'logvar')];
+  const decoder = decoderLayers('VAE', c, encoder);
   const learned = likelihood === 'gaussian' && outputVariance === 'learned';
   return {
     ...c, likelihood, outputVariance: likelihood === 'gaussian' ? outputVariance : 'learned', beta, klWarmupEpochs: warm,
-    encSpecs, heads, decSpecs, dense: [...encSpecs, ...heads, ...decSpecs],
-    extra: learned ? [{ name: 'output.logvar', shape: [D], decay: false }] : [],
+    encoder, heads, decoder, layers: [...encoder, ...heads, ...decoder], formatVersion: formatVersionOf(c),
+    extra: learned ? [{ name: 'output.logvar', shape: [c.inputDim], decay: false }] : [],
+  };
+}
+
+/** The config of a PyTorch state_dict of a VAE's architecture (dense, read off the shapes), or null if it is not one. */
+export function inferVaeConfig(tensors: Record<string, { shape: number[] }>): Record<string, unknown> | null {
+  const decoder = denseLayersOf(tensors, 'decoder');
+  if (!tensors['mean.weight'] || !decoder.length) return null;
+  const [latentDim] = tensors['mean.weight'].shape;
+  const gaussian = tensors['output.logvar'] !== undefined;
+  return {
+    inputDim: decoder[decoder.length - 1].nout, hiddenDims: denseLayersOf(tensors, 'encoder').map((l) => l.nout), latentDim,
+    ...(gaussian ? { likelihood: 'gaussian' } : {}),
   };
 }

@@ -1,8 +1,11 @@
-// Dense layer y = act(x W^T + b), PyTorch's layout: weight (nout, nin), bias (nout).
-// Forward and backward side by side; forward keeps only its output (activation gradients are
-// written in terms of the output), which the caller holds for backward.
+// Dense layer y = act(x W^T + b), PyTorch's nn.Linear layout: weight (units, in), bias (units).
+// Spec: { type: 'dense', units, activation? }. Its input must be flat ([in]); add a flatten
+// after convolutions. Forward and backward side by side; forward keeps only its output
+// (activation gradients are written in terms of the output), which the caller holds for backward.
 import type { Act, Backend, Buf } from '../backend/index.js';
+import { WavaeError, checkKeys, describe } from '../errors.js';
 import type { Rng } from '../random.js';
+import { ACTIVATIONS, showShape, type Layer, type LayerType, type Position, type ResolvedLayer, type Shape } from './layer.js';
 import type { ParamLayout, ParamStore, TensorSpec } from './params.js';
 
 /** A dense layer's description: parameter names are `${name}.weight` and `${name}.bias`. */
@@ -13,7 +16,28 @@ export interface DenseSpec {
   readonly act: Act;
 }
 
-/** The layer's tensors: the weight takes weight decay, the bias does not. */
+/** The activation of a layer at a position: its spec's, or the stack's default; the last layer of a stack stays linear. */
+export function layerActivation(spec: Readonly<Record<string, unknown>>, at: Position): Act {
+  const act = spec.activation ?? at.activation;
+  if (!ACTIVATIONS.includes(act as Act)) {
+    throw new WavaeError('INVALID_OPTION', `${at.where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(act)}`);
+  }
+  if (at.last && act !== 'identity') {
+    throw new WavaeError('INVALID_OPTION', `${at.where}: the last layer gives the logits or means the loss works on, so it takes no activation, got ${describe(act)}`);
+  }
+  return act as Act;
+}
+
+/** A positive integer option of a layer spec. */
+export function layerInt(spec: Readonly<Record<string, unknown>>, key: string, at: Position): number {
+  const v = spec[key];
+  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 1 << 24) {
+    throw new WavaeError('INVALID_OPTION', `${at.where}: ${key} must be an integer in [1, ${1 << 24}], got ${describe(v)}`);
+  }
+  return v as number;
+}
+
+/** The tensors of a dense layer: the weight takes weight decay, the bias does not. */
 export function denseTensors(spec: DenseSpec): TensorSpec[] {
   return [
     { name: `${spec.name}.weight`, shape: [spec.nout, spec.nin], decay: true },
@@ -34,13 +58,14 @@ export function denseInit(flat: Float32Array, layout: ParamLayout, spec: DenseSp
 }
 
 /** A dense layer bound to its parameter and gradient views. */
-export class Dense {
+export class Dense implements Layer {
   readonly w: Buf; // (nout, nin)
   readonly b: Buf; // (nout)
   readonly dw: Buf; // (nout, nin)
   readonly db: Buf; // (nout)
+  readonly passThrough = false;
 
-  constructor(readonly spec: DenseSpec, store: ParamStore) {
+  constructor(readonly spec: DenseSpec, store: ParamStore, readonly resolved: ResolvedLayer = resolvedOf(spec)) {
     this.w = store.param(`${spec.name}.weight`);
     this.b = store.param(`${spec.name}.bias`);
     this.dw = store.grad(`${spec.name}.weight`);
@@ -67,3 +92,28 @@ export class Dense {
     if (dinp) be.gemm_f32(false, false, n, nin, nout, 1, dout, this.w, dinpBeta, dinp);
   }
 }
+
+function resolvedOf(spec: DenseSpec): ResolvedLayer {
+  return { spec: { type: 'dense', units: spec.nout, activation: spec.act }, input: [spec.nin], output: [spec.nout], name: spec.name };
+}
+
+function denseSpecOf(layer: ResolvedLayer): DenseSpec {
+  return { name: layer.name as string, nin: layer.input[0], nout: layer.output[0], act: layer.spec.activation as Act };
+}
+
+/** { type: 'dense', units, activation? } */
+export const DENSE: LayerType = {
+  type: 'dense',
+  parameterised: true,
+  resolve(spec, input: Shape, at) {
+    checkKeys(at.where, spec, ['type', 'units', 'activation']);
+    if (input.length !== 1) {
+      throw new WavaeError('INVALID_OPTION', `${at.where}: dense needs a flat input, got shape ${showShape(input)}; add { type: 'flatten' } before it`);
+    }
+    const units = layerInt(spec, 'units', at);
+    return { spec: { type: 'dense', units, activation: layerActivation(spec, at) }, output: [units] };
+  },
+  tensors: (layer) => denseTensors(denseSpecOf(layer)),
+  init: (flat, layout, layer, rng) => denseInit(flat, layout, denseSpecOf(layer), rng),
+  create: (layer, store) => new Dense(denseSpecOf(layer), store, layer),
+};

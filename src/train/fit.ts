@@ -1,4 +1,4 @@
-// fit(): the training loop shared by Autoencoder and VAE. Seeded shuffling per epoch, batches
+// fit(): the training loop of anything Trainable (trainable.ts: the Autoencoder and the VAE). Seeded shuffling per epoch, batches
 // assembled in the planned input buffer (the last partial batch trains too), learning-rate
 // schedule, gradient clipping by global norm, validation, callbacks, early stopping with
 // restore-best, AbortSignal, and a history. A step allocates nothing in the heap; a non-finite
@@ -6,7 +6,7 @@
 // last finite ones.
 import { WavaeError, checkKeys, checkInt, describe, orDefault } from '../errors.js';
 import { asMatrix, type Matrix } from '../matrix.js';
-import type { EvalResult, Model } from '../models/model.js';
+import type { EvalResult, Trainable } from './trainable.js';
 import { Rng, deriveSeed } from '../random.js';
 import { Optimizer, resolveOptimizer, type OptimizerConfig } from './optimizers.js';
 import { checkSchedule, learningRate, type ScheduleConfig } from './schedules.js';
@@ -81,7 +81,7 @@ function sameOptimizer(a: Optimizer | null, config: ReturnType<typeof resolveOpt
 }
 
 /** Trains model on x. */
-export async function fit(model: Model, x: Matrix | Float32Array, options: FitOptions = {}): Promise<History> {
+export async function fit(model: Trainable, x: Matrix | Float32Array, options: FitOptions = {}): Promise<History> {
   if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', `fit: options must be an object, got ${describe(options)}`);
   checkKeys('fit', options, FIT_OPTION_KEYS);
   const data = asMatrix('fit: x', x, model.inputDim);

@@ -2,16 +2,13 @@
 // so that the calling thread stays responsive. Progress streams back to the callbacks, an
 // AbortSignal stops training cleanly, and the trained model comes back as a new model built from
 // the transferred model file. A worker that fails or dies rejects the promise with a WavaeError.
-import { kernelsModule, relaxedGemmModule, sharedKernelsModule, sharedRelaxedGemmModule } from '../backend/kernels-module.js';
+import { backendModules } from '../backend/index.js';
 import { WavaeError, checkKeys, describe } from '../errors.js';
-import { loadModel } from '../io/load.js';
-import { saveModel } from '../io/save.js';
 import { asMatrix, type Matrix } from '../matrix.js';
-import type { Autoencoder } from '../models/autoencoder.js';
+import { loadModel } from '../models/load.js';
 import { Model } from '../models/model.js';
-import type { VAE } from '../models/vae.js';
+import { MODEL_KINDS, type AnyModel } from '../models/registry.js';
 import { FIT_OPTION_KEYS, type FitOptions, type History } from '../train/fit.js';
-import { THREAD_SOURCE } from '../backend/generated/thread_source.js';
 import { WORKER_SOURCE } from './generated/worker_source.js';
 import type { FromWorker, PortableFitOptions, ToWorker } from './protocol.js';
 
@@ -27,7 +24,7 @@ export interface WorkerHandle {
 export type WorkerFactory = (source: string) => WorkerHandle;
 
 /** The result of fitInWorker: the trained model (a new instance) and the history. */
-export interface WorkerFitResult<M extends VAE | Autoencoder> {
+export interface WorkerFitResult<M extends AnyModel> {
   model: M;
   history: History;
   /** Kernel threads the worker trained on (its own, as many as the caller's backend runs)... */
@@ -60,19 +57,17 @@ export function browserWorkerFactory(source: string): WorkerHandle {
 }
 
 /** fitInWorker on a given worker factory (the entries pass the platform's). */
-export async function fitInWorkerWith<M extends VAE | Autoencoder>(factory: WorkerFactory, model: M, x: Matrix | Float32Array,
+export async function fitInWorkerWith<M extends AnyModel>(factory: WorkerFactory, model: M, x: Matrix | Float32Array,
   options: FitOptions = {}): Promise<WorkerFitResult<M>> {
-  if (!(model instanceof Model)) throw new WavaeError('INVALID_OPTION', `fitInWorker: model must be a VAE or an Autoencoder, got ${describe(model)}`);
+  if (!(model instanceof Model)) throw new WavaeError('INVALID_OPTION', `fitInWorker: model must be a wavae model (${MODEL_KINDS.map((k) => k.label).join(', ')}), got ${describe(model)}`);
   if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', `fitInWorker: options must be an object, got ${describe(options)}`);
   checkKeys('fitInWorker', options, FIT_OPTION_KEYS);
   const data = asMatrix('fitInWorker: x', x, model.inputDim);
   const validation = options.validationData === undefined ? null : asMatrix('fitInWorker: validationData', options.validationData, model.inputDim);
   const { onBatchEnd, onEpochEnd, signal, validationData: _v, ...fit } = options;
   const portable: PortableFitOptions = fit;
-  const modelBytes = saveModel(model, { optimizer: true });
-  const threads = model.be.threads;
-  const module = model.be.name !== 'wasm' ? null : threads > 1 ? await sharedKernelsModule() : await kernelsModule();
-  const relaxed = model.be.variant !== 'relaxed-simd' ? null : threads > 1 ? await sharedRelaxedGemmModule() : await relaxedGemmModule();
+  const modelBytes = model.save({ optimizer: true });
+  const modules = await backendModules(model.be);
   const xCopy = data.data.slice();
   const valCopy = validation ? validation.data.slice() : null;
   let worker: WorkerHandle;
@@ -105,12 +100,12 @@ export async function fitInWorkerWith<M extends VAE | Autoencoder>(factory: Work
     signal?.addEventListener('abort', onAbort);
     const transfer: Transferable[] = [modelBytes.buffer, xCopy.buffer];
     if (valCopy) transfer.push(valCopy.buffer);
-    worker.postMessage({ type: 'start', module, relaxed, threads, threadSource: THREAD_SOURCE, modelBytes, x: xCopy, validation: valCopy, cols: model.inputDim, fit: portable,
+    worker.postMessage({ type: 'start', ...modules, modelBytes, x: xCopy, validation: valCopy, cols: model.inputDim, fit: portable,
       batchEvents: onBatchEnd !== undefined }, transfer);
   });
 }
 
 /** Trains a copy of model in a Web Worker; see fitInWorkerWith. */
-export function fitInWorker<M extends VAE | Autoencoder>(model: M, x: Matrix | Float32Array, options: FitOptions = {}): Promise<WorkerFitResult<M>> {
+export function fitInWorker<M extends AnyModel>(model: M, x: Matrix | Float32Array, options: FitOptions = {}): Promise<WorkerFitResult<M>> {
   return fitInWorkerWith(browserWorkerFactory, model, x, options);
 }

@@ -1,0 +1,166 @@
+// A model's architecture from its options: the options both models share (input shape, latent
+// size, activation, weight decay, seed), and the encoder and decoder as resolved layer stacks,
+// from layer specs (encoder, decoder) or the dense shorthand (hiddenDims). Nothing is allocated
+// here: load() checks a file against an architecture before building anything.
+import type { Act } from '../backend/index.js';
+import { WavaeError, checkInt, checkKeys, describe, orDefault } from '../errors.js';
+import { ACTIVATIONS, showShape, size, type LayerSpec, type ResolvedLayer, type Shape } from '../nn/layer.js';
+import { ParamLayout, type TensorSpec, type TensorView } from '../nn/params.js';
+import { resolveStack, stackOutput, stackSpecs, stackTensors } from '../nn/stack.js';
+
+/** The option names both models take. */
+export const COMMON_KEYS = ['inputDim', 'inputShape', 'hiddenDims', 'encoder', 'decoder', 'latentDim', 'activation', 'weightDecay', 'seed'];
+
+/** The validated options both models share. */
+export interface CommonOptions {
+  /** The shape of one input row: [inputDim], or [C, H, W]. */
+  inputShape: Shape;
+  inputDim: number;
+  /** The dense shorthand, when the model was described by it; null for layer specs. */
+  hiddenDims: number[] | null;
+  latentDim: number;
+  activation: Act;
+  weightDecay: number;
+  seed: number;
+  /** The encoder's specs (from hiddenDims when given), before resolution. */
+  encoderSpecs: unknown;
+  /** The decoder's specs; null: mirror the encoder. */
+  decoderSpecs: unknown | null;
+}
+
+/** A model's validated options and its layers, computed without allocating anything. */
+export interface Architecture extends CommonOptions {
+  /** The encoder's layers before the latent heads or the code layer. */
+  encoder: ResolvedLayer[];
+  decoder: ResolvedLayer[];
+  /** Every layer with parameters, in the order of the layout and of initialisation. */
+  layers: ResolvedLayer[];
+  /** Tensors that belong to no layer (a Gaussian decoder's learned log-variance). */
+  extra: TensorSpec[];
+  /** The model file format version that describes this architecture (io/model-file.ts). */
+  formatVersion: number;
+}
+
+/** Checks that options is an object of known keys, and validates the options both models share. */
+export function checkCommon(name: string, options: unknown, keys: readonly string[], defaults: { hiddenDims: number[]; latentDim: number }): CommonOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new WavaeError('INVALID_OPTION', `${name}: options must be an object like { inputDim: 784 }, got ${describe(options)}`);
+  }
+  checkKeys(name, options, keys);
+  const o = options as Record<string, unknown>;
+  const inputShape = checkInputShape(name, o.inputShape, o.inputDim);
+  const inputDim = size(inputShape);
+  const layered = o.encoder !== undefined || o.decoder !== undefined;
+  if (layered && o.hiddenDims !== undefined) {
+    throw new WavaeError('INVALID_OPTION', `${name}: give hiddenDims (a dense stack) or encoder/decoder layer specs, not both`);
+  }
+  if (o.decoder !== undefined && o.encoder === undefined) throw new WavaeError('INVALID_OPTION', `${name}: a decoder needs an encoder`);
+  let hiddenDims: number[] | null = null;
+  if (!layered) {
+    const dims = orDefault(o.hiddenDims, defaults.hiddenDims);
+    if (!Array.isArray(dims) || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new WavaeError('INVALID_OPTION', `${name}: hiddenDims must be an array of integers >= 1, got ${describe(dims)}`);
+    }
+    if (dims.length > 64 || dims.some((d) => d > 1 << 24)) {
+      throw new WavaeError('INVALID_OPTION', `${name}: hiddenDims may list at most 64 layers of at most ${1 << 24} units, got ${describe(dims)}`);
+    }
+    hiddenDims = [...dims] as number[];
+  }
+  const latentDim = checkInt(`${name}: latentDim`, orDefault(o.latentDim, defaults.latentDim), 1, 1 << 24);
+  const activation = orDefault(o.activation, 'relu') as Act;
+  if (!ACTIVATIONS.includes(activation)) {
+    throw new WavaeError('INVALID_OPTION', `${name}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(activation)}`);
+  }
+  const weightDecay = orDefault(o.weightDecay, 0);
+  if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
+    throw new WavaeError('INVALID_OPTION', `${name}: weightDecay must be a number >= 0, got ${describe(weightDecay)}`);
+  }
+  const seed = checkInt(`${name}: seed`, orDefault(o.seed, 0), 0, 0xffffffff);
+  const flatten: LayerSpec[] = inputShape.length > 1 ? [{ type: 'flatten' }] : [];
+  const encoderSpecs = hiddenDims ? [...flatten, ...hiddenDims.map((units) => ({ type: 'dense', units }))] : o.encoder;
+  return { inputShape, inputDim, hiddenDims, latentDim, activation, weightDecay, seed, encoderSpecs, decoderSpecs: hiddenDims ? null : orDefault(o.decoder, null) };
+}
+
+function checkInputShape(name: string, shape: unknown, dim: unknown): Shape {
+  if (shape === undefined) {
+    const d = checkInt(`${name}: inputDim`, dim, 1);
+    if (d > 1 << 26) throw new WavaeError('INVALID_OPTION', `${name}: inputDim ${d} is more than ${1 << 26} values per row`);
+    return [d];
+  }
+  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 3 || shape.some((d) => !Number.isInteger(d) || d < 1 || d > 1 << 16)) {
+    throw new WavaeError('INVALID_OPTION', `${name}: inputShape must be [features] or [channels, height, width] (integers >= 1), got ${describe(shape)}`);
+  }
+  if (size(shape) > 1 << 26) throw new WavaeError('INVALID_OPTION', `${name}: inputShape ${showShape(shape)} has more than ${1 << 26} values per row`);
+  if (dim !== undefined && dim !== size(shape)) {
+    throw new WavaeError('INVALID_OPTION', `${name}: inputDim ${describe(dim)} is not the size of inputShape ${showShape(shape)} (${size(shape)})`);
+  }
+  return [...shape];
+}
+
+/** The encoder's layers: hidden layers with the model's activation (or their own). */
+export function encoderLayers(name: string, c: CommonOptions): ResolvedLayer[] {
+  return resolveStack('encoder', c.encoderSpecs, c.inputShape, { model: name, activation: c.activation, lastLinear: false });
+}
+
+/**
+ * The decoder's layers, from the latent code to the input shape; the last one linear (logits or
+ * means). Without decoder specs, the mirror of a dense encoder: its layers' units reversed, then
+ * the output layer (and a reshape back to an image shape).
+ */
+export function decoderLayers(name: string, c: CommonOptions, encoder: readonly ResolvedLayer[]): ResolvedLayer[] {
+  let specs = c.decoderSpecs;
+  if (specs === null) {
+    const body = encoder.filter((l) => l.spec.type !== 'flatten');
+    if (body.some((l) => l.spec.type !== 'dense')) {
+      throw new WavaeError('INVALID_OPTION', `${name}: only a dense encoder is mirrored; give the decoder's layers (decoder: [...])`);
+    }
+    specs = [
+      ...body.reverse().map((l) => ({ type: 'dense', units: l.output[0], ...(l.spec.activation !== c.activation ? { activation: l.spec.activation } : {}) })),
+      { type: 'dense', units: c.inputDim },
+      ...(c.inputShape.length > 1 ? [{ type: 'reshape', shape: [...c.inputShape] }] : []),
+    ];
+  }
+  const layers = resolveStack('decoder', specs, [c.latentDim], { model: name, activation: c.activation, lastLinear: true });
+  const out = stackOutput(layers, [c.latentDim]);
+  const matches = out.length === c.inputShape.length ? out.every((d, i) => d === c.inputShape[i]) : out.length === 1 && out[0] === c.inputDim;
+  if (!matches) {
+    const last = layers.length ? `decoder[${layers.length - 1}] (${layers[layers.length - 1].spec.type})` : 'the decoder';
+    throw new WavaeError('INVALID_OPTION', `${name}: ${last} ends at shape ${showShape(out)}, but the decoder must end at the input shape ${showShape(c.inputShape)}`);
+  }
+  return layers;
+}
+
+/** A dense layer outside the numbered stacks (the latent heads, the code layer) on a flat input. */
+export function denseOn(name: string, what: string, input: Shape, units: number, layerName: string): ResolvedLayer {
+  if (input.length !== 1) {
+    throw new WavaeError('INVALID_OPTION', `${name}: the encoder must end flat for the ${what}, got shape ${showShape(input)}; end it with { type: 'flatten' }`);
+  }
+  return { spec: { type: 'dense', units, activation: 'identity' }, input, output: [units], name: layerName };
+}
+
+/** The architecture part of a model's config (saved in model files): the shorthand as given, or every layer spec. */
+export function architectureConfig(arch: Architecture): Record<string, unknown> {
+  if (arch.hiddenDims) return arch.inputShape.length === 1 ? { inputDim: arch.inputDim, hiddenDims: arch.hiddenDims } : { inputShape: arch.inputShape, hiddenDims: arch.hiddenDims };
+  return { inputShape: arch.inputShape, encoder: stackSpecs(arch.encoder), decoder: stackSpecs(arch.decoder) };
+}
+
+/** The format version an architecture needs: 1 for the dense shorthand on flat rows, 2 for layer specs. */
+export function formatVersionOf(c: CommonOptions): number {
+  return c.hiddenDims && c.inputShape.length === 1 ? 1 : 2;
+}
+
+/** Every tensor (name, shape) of an architecture, in layout order. */
+export function architectureTensors(arch: Architecture): readonly TensorView[] {
+  return new ParamLayout([...stackTensors(arch.layers), ...arch.extra]).tensors;
+}
+
+/** The numbered dense layers `${prefix}.0`, `${prefix}.1`, ... of a state_dict, read off their shapes. */
+export function denseLayersOf(tensors: Record<string, { shape: number[] }>, prefix: string): { nin: number; nout: number }[] {
+  const out: { nin: number; nout: number }[] = [];
+  for (let i = 0; tensors[`${prefix}.${i}.weight`] && i < 64; i++) {
+    const s = tensors[`${prefix}.${i}.weight`].shape;
+    if (s.length !== 2) throw new WavaeError('CORRUPT_FILE', `load: '${prefix}.${i}.weight' must be 2-D, got [${s.join(', ')}]`);
+    out.push({ nout: s[0], nin: s[1] });
+  }
+  return out;
+}
