@@ -6,6 +6,7 @@ export * from './gemm';
 export * from './elementwise';
 export * from './losses';
 export * from './optimizers';
+export * from './conv';
 
 /** First byte past the module's static data: the TypeScript heap starts here. */
 export function heap_base(): usize {

@@ -65,6 +65,12 @@ function intValue(name: KernelName, a: ArgSpec, ints: Record<string, number>): n
     const { transA, transB, m, n, k } = ints;
     return a.name === 'lda' ? (transA ? m : k) : a.name === 'ldb' ? (transB ? k : n) : n;
   }
+  if (name === 'im2col_f32' || name === 'col2im_f32') { // a convolution's geometry: output size as its rule needs
+    const conv: Record<string, number> = { n: 2, c: 3, h: 7, w: 6, kh: 3, kw: 2, sh: 2, sw: 1, ph: 1, pw: 0 };
+    if (a.name === 'ho') return Math.floor((ints.h + 2 * ints.ph - ints.kh) / ints.sh) + 1;
+    if (a.name === 'wo') return Math.floor((ints.w + 2 * ints.pw - ints.kw) / ints.sw) + 1;
+    return conv[a.name];
+  }
   const sizes: Record<string, number> = { m: 5, n: 7, k: 9, rows: 3, cols: 6, len: 19 };
   return sizes[a.name] ?? 5;
 }

@@ -3,6 +3,7 @@
 // shapes). Each op states its tolerance and why; U is float32's unit roundoff 2^-24.
 import { describe, expect, it } from 'vitest';
 import type { Act, Backend, Buf } from '../src/backend/index.js';
+import { ACT_CODE } from '../src/backend/kernels.js';
 import { Rng } from '../src/random.js';
 import { U, backends, firstMismatch, release, uniform, upload } from './helpers.js';
 
@@ -349,6 +350,66 @@ for (const len of SIZES) {
         if (n === 'buf') return 32 * U * (Math.abs(d.buf[i]) + Math.abs(want[i]));
         return 8 * U * Math.abs(d.p[i]) + 32 * U * Math.abs(want[i] - d.p[i]);
       },
+    });
+  }
+}
+
+// ---- convolution lowering ---------------------------------------------------------------------
+// im2col and transpose move values (exact); col2im and chan_sum add in float32 in one fixed order
+// on both backends (exact), beta adds one rounding of each term; chan_bias_act is bias_act's.
+const convOut = (h: number, k: number, s: number, p: number): number => Math.floor((h + 2 * p - k) / s) + 1;
+const CONV_SHAPES: [n: number, c: number, h: number, w: number, k: number, s: number, p: number][] = [
+  [1, 1, 5, 5, 1, 1, 0], [3, 3, 7, 5, 3, 1, 1], [2, 17, 9, 11, 3, 2, 1], [1, 3, 13, 13, 4, 2, 1], [2, 3, 11, 9, 5, 3, 2],
+  [1, 1, 28, 28, 4, 2, 1], [3, 5, 6, 7, 4, 3, 0], [129, 2, 5, 5, 3, 2, 1], [1, 4, 3, 3, 5, 1, 2],
+];
+for (const [n, c, h, w, k, st, pad] of CONV_SHAPES) {
+  const [ho, wo] = [convOut(h, k, st, pad), convOut(w, k, st, pad)];
+  const geometry = [n, c, h, w, k, k, st, st, pad, pad, ho, wo];
+  const label = `n=${n} c=${c} ${h}x${w} k=${k} s=${st} p=${pad}`;
+  const K = c * k * k;
+  cases.push({
+    op: 'im2col_f32', label,
+    data: (rng) => ({ x: uniform(rng, n * c * h * w), col: new Float32Array(n * ho * wo * K).fill(NaN) }),
+    run: (be, b) => { be.run('im2col_f32', [b.col, b.x, ...geometry]); },
+    outputs: ['col'], tol: () => 0,
+  });
+  for (const beta of [0, 1.5]) {
+    cases.push({
+      op: 'col2im_f32', label: `${label} beta=${beta}`,
+      data: (rng) => ({ col: uniform(rng, n * ho * wo * K), x: beta ? uniform(rng, n * c * h * w) : new Float32Array(n * c * h * w).fill(NaN) }),
+      run: (be, b) => { be.run('col2im_f32', [b.x, b.col, ...geometry, beta]); },
+      outputs: ['x'], tol: (_n, i, d, want) => (beta ? 2 * U * (Math.abs(beta * d.x[i]) + Math.abs(want[i]) + k * k) : 0),
+    });
+  }
+}
+for (const [batch, rows, cols] of [[1, 1, 1], [3, 17, 5], [2, 49, 64], [129, 3, 4]]) {
+  for (const beta of [0, -0.5]) {
+    cases.push({
+      op: 'transpose_f32', label: `${batch}x${rows}x${cols} beta=${beta}`,
+      data: (rng) => ({ x: uniform(rng, batch * rows * cols), out: beta ? uniform(rng, batch * rows * cols) : new Float32Array(batch * rows * cols).fill(NaN) }),
+      run: (be, b) => { be.run('transpose_f32', [b.out, b.x, batch, rows, cols, beta]); },
+      outputs: ['out'], tol: (_n, i, d, want) => (beta ? 2 * U * (Math.abs(beta * d.out[i]) + Math.abs(want[i])) : 0),
+    });
+  }
+}
+for (const act of ACTS) {
+  for (const [n, c, hw] of [[1, 1, 1], [3, 5, 17], [2, 17, 49]]) {
+    cases.push({
+      op: 'chan_bias_act_f32', label: `${act} n=${n} c=${c} hw=${hw}`,
+      data: (rng) => ({ x: uniform(rng, n * c * hw, -4, 4), bias: uniform(rng, c), out: new Float32Array(n * c * hw) }),
+      run: (be, b) => { be.run('chan_bias_act_f32', [b.out, b.x, b.bias, n, c, hw, ACT_CODE[act], 0.2]); },
+      outputs: ['out'],
+      tol: (_n, i, d, want) => U * (2 * (Math.abs(d.x[i]) + Math.abs(d.bias[Math.floor(i / hw) % c])) + 4 * Math.abs(want[i])) + actAbs(act),
+    });
+  }
+}
+for (const [n, c, hw] of [[1, 1, 1], [3, 5, 17], [129, 2, 49]]) {
+  for (const beta of [0, 1]) {
+    cases.push({
+      op: 'chan_sum_f32', label: `n=${n} c=${c} hw=${hw} beta=${beta}`,
+      data: (rng) => ({ x: uniform(rng, n * c * hw), out: beta ? uniform(rng, c) : new Float32Array(c).fill(NaN) }),
+      run: (be, b) => { be.run('chan_sum_f32', [b.out, b.x, n, c, hw, beta]); },
+      outputs: ['out'], tol: (_n, i, d, want) => (beta ? 2 * U * (Math.abs(d.out[i]) + Math.abs(want[i])) : 0),
     });
   }
 }

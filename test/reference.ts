@@ -106,3 +106,84 @@ export function checkAllGradients(grads: Record<string, Float32Array>, params: R
   }
   return worst;
 }
+
+/** A layer of a stack, as the float64 reference runs it (the model's resolved spec and shapes). */
+export interface RefLayer {
+  spec: { type: string; activation?: string; kernelSize?: number[]; stride?: number[]; padding?: number[] };
+  input: readonly number[];
+  output: readonly number[];
+  name: string | null;
+}
+
+/** Conv2d in float64, PyTorch's definition: x (n, c, h, w), weight (f, c, kh, kw), bias (f). */
+function conv2d(p: Params, l: RefLayer, x: Float64Array, n: number): Float64Array {
+  const [c, h, w] = l.input;
+  const [f, ho, wo] = l.output;
+  const [kh, kw] = l.spec.kernelSize as number[];
+  const [sh, sw] = l.spec.stride as number[];
+  const [ph, pw] = l.spec.padding as number[];
+  const W = p[`${l.name}.weight`];
+  const b = p[`${l.name}.bias`];
+  const y = new Float64Array(n * f * ho * wo);
+  for (let s = 0; s < n; s++) for (let o = 0; o < f; o++) for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
+    let acc = b[o];
+    for (let ci = 0; ci < c; ci++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+      const iy = oy * sh - ph + ky;
+      const ix = ox * sw - pw + kx;
+      if (iy >= 0 && iy < h && ix >= 0 && ix < w) acc += x[((s * c + ci) * h + iy) * w + ix] * W[((o * c + ci) * kh + ky) * kw + kx];
+    }
+    y[((s * f + o) * ho + oy) * wo + ox] = ACT[(l.spec.activation ?? 'identity') as Act](acc);
+  }
+  return y;
+}
+
+/** ConvTranspose2d in float64, PyTorch's definition: x (n, c, h, w), weight (c, f, kh, kw), bias (f): each input pixel scatters its kernel. */
+function conv2dTranspose(p: Params, l: RefLayer, x: Float64Array, n: number): Float64Array {
+  const [c, h, w] = l.input;
+  const [f, ho, wo] = l.output;
+  const [kh, kw] = l.spec.kernelSize as number[];
+  const [sh, sw] = l.spec.stride as number[];
+  const [ph, pw] = l.spec.padding as number[];
+  const W = p[`${l.name}.weight`];
+  const b = p[`${l.name}.bias`];
+  const y = new Float64Array(n * f * ho * wo);
+  for (let s = 0; s < n; s++) for (let ci = 0; ci < c; ci++) for (let iy = 0; iy < h; iy++) for (let ix = 0; ix < w; ix++) {
+    const v = x[((s * c + ci) * h + iy) * w + ix];
+    for (let o = 0; o < f; o++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+      const oy = iy * sh - ph + ky;
+      const ox = ix * sw - pw + kx;
+      if (oy >= 0 && oy < ho && ox >= 0 && ox < wo) y[((s * f + o) * ho + oy) * wo + ox] += v * W[((ci * f + o) * kh + ky) * kw + kx];
+    }
+  }
+  for (let s = 0; s < n; s++) for (let o = 0; o < f; o++) for (let i = 0; i < ho * wo; i++) {
+    const at = (s * f + o) * ho * wo + i;
+    y[at] = ACT[(l.spec.activation ?? 'identity') as Act](y[at] + b[o]);
+  }
+  return y;
+}
+
+/** A stack of layers in float64 (dense, conv2d, conv2dTranspose; flatten and reshape move nothing). */
+export function stackForward(p: Params, layers: readonly RefLayer[], x: Float64Array, n: number): Float64Array {
+  let h = x;
+  for (const l of layers) {
+    if (l.spec.type === 'dense') h = dense(p, l.name as string, h, n, (l.spec.activation ?? 'identity') as Act);
+    else if (l.spec.type === 'conv2d') h = conv2d(p, l, h, n);
+    else if (l.spec.type === 'conv2dTranspose') h = conv2dTranspose(p, l, h, n);
+  }
+  return h;
+}
+
+/** A Bernoulli VAE's objective per sample over any layer stacks: mean over rows of BCE + beta KL. */
+export function stackVaeObjective(p: Params, encoder: readonly RefLayer[], decoder: readonly RefLayer[], beta: number,
+  x: Float64Array, eps: Float64Array, n: number): number {
+  const h = stackForward(p, encoder, x, n);
+  const mean = dense(p, 'mean', h, n, 'identity');
+  const logVar = dense(p, 'logvar', h, n, 'identity');
+  const z = mean.map((m, i) => m + Math.exp(logVar[i] / 2) * eps[i]);
+  const out = stackForward(p, decoder, z, n);
+  let recon = 0;
+  for (let i = 0; i < x.length; i++) recon += bce(out[i], x[i]);
+  let kl = 0;
+  for (let i = 0; i < mean.length; i++) kl += 0.5 * (Math.exp(logVar[i]) + mean[i] ** 2 - 1 - logVar[i]);
+  return (recon + beta * kl) / n;
+}

@@ -16,6 +16,7 @@ import { clearActiveBackend, setActiveBackend } from './active.js';
 export { Backend } from './backend.js';
 export type { Buf } from './backend.js';
 export type { Act, BackendName } from './kernels.js';
+export { ACT_CODE } from './kernels.js';
 export { backendName, getBackend, kernelVariant, threadCount, threadFallback } from './active.js';
 export type { ThreadPlatform, ThreadSpawner } from './threads.js';
 export { nodeThreadPlatform, nodeThreadSpawner } from './threads-node.js';

@@ -323,4 +323,91 @@ export class JsKernels implements Kernels {
       h[param + i] -= lr * step;
     }
   }
+
+  // ---- convolution lowering (assembly/conv.ts) ---------------------------------------------
+
+  im2col_f32(col: number, x: number, n: number, c: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, ho: number, wo: number): void {
+    const hp = this.f32;
+    let dst = col;
+    for (let b = 0; b < n; b++) {
+      for (let oy = 0; oy < ho; oy++) {
+        for (let ox = 0; ox < wo; ox++) {
+          for (let ci = 0; ci < c; ci++) {
+            for (let ky = 0; ky < kh; ky++) {
+              for (let kx = 0; kx < kw; kx++) {
+                const y = oy * sh - ph + ky;
+                const xx = ox * sw - pw + kx;
+                hp[dst++] = y < 0 || y >= h || xx < 0 || xx >= w ? 0 : hp[x + ((b * c + ci) * h + y) * w + xx];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  col2im_f32(x: number, col: number, n: number, c: number, h: number, w: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, ho: number, wo: number, beta: number): void {
+    beta = f32(beta);
+    const hp = this.f32;
+    const K = c * kh * kw;
+    for (let b = 0; b < n; b++) {
+      for (let ci = 0; ci < c; ci++) {
+        for (let y = 0; y < h; y++) {
+          for (let xx = 0; xx < w; xx++) {
+            let s = 0; // float32, in (ky, kx) order: the kernel's definition
+            for (let ky = 0; ky < kh; ky++) {
+              const ty = y + ph - ky;
+              if (ty < 0 || ty % sh !== 0 || ty / sh >= ho) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const tx = xx + pw - kx;
+                if (tx < 0 || tx % sw !== 0 || tx / sw >= wo) continue;
+                s = Math.fround(s + hp[col + (b * ho * wo + (ty / sh) * wo + tx / sw) * K + (ci * kh + ky) * kw + kx]);
+              }
+            }
+            const at = x + ((b * c + ci) * h + y) * w + xx;
+            hp[at] = beta !== 0 ? beta * hp[at] + s : s;
+          }
+        }
+      }
+    }
+  }
+
+  transpose_f32(out: number, inp: number, batch: number, rows: number, cols: number, beta: number): void {
+    beta = f32(beta);
+    const h = this.f32;
+    for (let b = 0; b < batch; b++) {
+      const o = b * rows * cols;
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          const at = out + o + j * rows + i;
+          const v = h[inp + o + i * cols + j];
+          h[at] = beta !== 0 ? beta * h[at] + v : v;
+        }
+      }
+    }
+  }
+
+  chan_bias_act_f32(out: number, inp: number, bias: number, n: number, c: number, hw: number, actCode: number, actAlpha: number): void {
+    actAlpha = f32(actAlpha);
+    const h = this.f32;
+    for (let b = 0; b < n; b++) {
+      for (let ch = 0; ch < c; ch++) {
+        const plane = (b * c + ch) * hw;
+        const bv = bias ? h[bias + ch] : 0;
+        for (let j = 0; j < hw; j++) h[out + plane + j] = act(h[inp + plane + j] + bv, actCode, actAlpha);
+      }
+    }
+  }
+
+  chan_sum_f32(out: number, inp: number, n: number, c: number, hw: number, beta: number): void {
+    beta = f32(beta);
+    const h = this.f32;
+    for (let ch = 0; ch < c; ch++) {
+      let s = 0;
+      for (let b = 0; b < n; b++) for (let j = 0; j < hw; j++) s = Math.fround(s + h[inp + (b * c + ch) * hw + j]);
+      h[out + ch] = beta !== 0 ? beta * h[out + ch] + s : s;
+    }
+  }
 }

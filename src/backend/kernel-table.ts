@@ -76,6 +76,16 @@ const opt = { optional: true } as const;
 const leakySlope = (v: Readonly<Record<string, number>>): string | null =>
   v.act === 2 && !(v.actAlpha >= 0 && v.actAlpha < 1) ? `leaky_relu slope must be in [0, 1), got ${v.actAlpha}` : null;
 
+/** The geometry arguments of im2col / col2im: image n x c x h x w, kernel kh x kw, stride, padding, output ho x wo. */
+function convGeometry(): ScalarArg[] {
+  return [int('n'), int('c'), int('h'), int('w'), int('kh'), int('kw'), int('sh'), int('sw'), int('ph', 0), int('pw', 0), int('ho'), int('wo')];
+}
+
+/** ho and wo are the convolution's output size: floor((h + 2 ph - kh) / sh) + 1, and alike. */
+const convRule = (v: Readonly<Record<string, number>>): string | null =>
+  v.ho !== Math.floor((v.h + 2 * v.ph - v.kh) / v.sh) + 1 || v.wo !== Math.floor((v.w + 2 * v.pw - v.kw) / v.sw) + 1 || v.ph >= v.kh || v.pw >= v.kw
+    ? `output ${v.ho} x ${v.wo} is not that of a ${v.kh} x ${v.kw} kernel, stride ${v.sh} x ${v.sw}, padding ${v.ph} x ${v.pw} on ${v.h} x ${v.w}` : null;
+
 /** Every kernel, by export name. */
 export const KERNELS = {
   /** c (m, n) = act(alpha op(a) op(b) + beta c + bias (n)); op(a) (m, k), op(b) (k, n); contiguous row-major */
@@ -186,6 +196,30 @@ export const KERNELS = {
       f32('momentum', { min: 0, max: 1 }), flag('centered')],
     split: { by: 'range', len: 'len' },
     rule: (v) => v.momentum > 0 && !v.buf ? 'momentum > 0 needs buf' : v.centered && !v.gavg ? 'centered needs gavg' : null,
+  },
+  /** col (n*ho*wo, c*kh*kw) = the patches of x (n, c, h, w), zero-padded: the rows a convolution multiplies by its weight */
+  im2col_f32: {
+    args: [buf('col', 'out', ['n', 'ho', 'wo', 'c', 'kh', 'kw']), buf('x', 'in', ['n', 'c', 'h', 'w']), ...convGeometry()],
+    rule: convRule,
+  },
+  /** x (n, c, h, w) = beta x + the sum of the patch entries of col (n*ho*wo, c*kh*kw) that read each pixel: the adjoint of im2col */
+  col2im_f32: {
+    args: [buf('x', 'out', ['n', 'c', 'h', 'w'], { beta: 'beta' }), buf('col', 'in', ['n', 'ho', 'wo', 'c', 'kh', 'kw']), ...convGeometry(), f32('beta')],
+    rule: convRule,
+  },
+  /** out (batch, cols, rows) = beta out + each inp (batch, rows, cols) transposed: NCHW <-> NHWC */
+  transpose_f32: {
+    args: [buf('out', 'out', ['batch', 'cols', 'rows'], { beta: 'beta' }), buf('inp', 'in', ['batch', 'rows', 'cols']), int('batch'), int('rows'), int('cols'), f32('beta')],
+  },
+  /** out (n, c, hw) = act(inp (n, c, hw) + bias (c)), a bias per channel; out may be inp */
+  chan_bias_act_f32: {
+    args: [buf('out', 'out', ['n', 'c', 'hw'], { alias: ['inp'] }), buf('inp', 'in', ['n', 'c', 'hw']), buf('bias', 'in', ['c'], opt),
+      int('n'), int('c'), int('hw'), ...act()],
+    rule: leakySlope,
+  },
+  /** out (c) = beta out + the sums over samples and positions of inp (n, c, hw), float32 in order: a per-channel bias gradient */
+  chan_sum_f32: {
+    args: [buf('out', 'out', ['c'], { beta: 'beta' }), buf('inp', 'in', ['n', 'c', 'hw']), int('n'), int('c'), int('hw'), f32('beta')],
   },
 } as const satisfies Record<string, KernelSpec>;
 

@@ -104,22 +104,13 @@ export function encoderLayers(name: string, c: CommonOptions): ResolvedLayer[] {
 
 /**
  * The decoder's layers, from the latent code to the input shape; the last one linear (logits or
- * means). Without decoder specs, the mirror of a dense encoder: its layers' units reversed, then
- * the output layer (and a reshape back to an image shape).
+ * means). Without decoder specs, the encoder's mirror: a dense layer back to the encoder's output
+ * size, then each encoder layer undone in reverse order (dense by dense, flatten by reshape,
+ * conv2d by conv2dTranspose with its kernel, stride and padding), each taking the activation of
+ * the encoder layer that made the shape it makes.
  */
 export function decoderLayers(name: string, c: CommonOptions, encoder: readonly ResolvedLayer[]): ResolvedLayer[] {
-  let specs = c.decoderSpecs;
-  if (specs === null) {
-    const body = encoder.filter((l) => l.spec.type !== 'flatten');
-    if (body.some((l) => l.spec.type !== 'dense')) {
-      throw new WavaeError('INVALID_OPTION', `${name}: only a dense encoder is mirrored; give the decoder's layers (decoder: [...])`);
-    }
-    specs = [
-      ...body.reverse().map((l) => ({ type: 'dense', units: l.output[0], ...(l.spec.activation !== c.activation ? { activation: l.spec.activation } : {}) })),
-      { type: 'dense', units: c.inputDim },
-      ...(c.inputShape.length > 1 ? [{ type: 'reshape', shape: [...c.inputShape] }] : []),
-    ];
-  }
+  const specs = c.decoderSpecs ?? mirror(name, c, encoder);
   const layers = resolveStack('decoder', specs, [c.latentDim], { model: name, activation: c.activation, lastLinear: true });
   const out = stackOutput(layers, [c.latentDim]);
   const matches = out.length === c.inputShape.length ? out.every((d, i) => d === c.inputShape[i]) : out.length === 1 && out[0] === c.inputDim;
@@ -128,6 +119,28 @@ export function decoderLayers(name: string, c: CommonOptions, encoder: readonly 
     throw new WavaeError('INVALID_OPTION', `${name}: ${last} ends at shape ${showShape(out)}, but the decoder must end at the input shape ${showShape(c.inputShape)}`);
   }
   return layers;
+}
+
+function mirror(name: string, c: CommonOptions, encoder: readonly ResolvedLayer[]): LayerSpec[] {
+  const made = (j: number): Record<string, unknown> => { // the activation of the layer whose output layer j takes in
+    for (let i = j - 1; i >= 0; i--) if (encoder[i].name !== null) return encoder[i].spec.activation !== c.activation ? { activation: encoder[i].spec.activation } : {};
+    return {};
+  };
+  const back = c.inputShape.length > 1 ? [{ type: 'reshape', shape: [...c.inputShape] }] : [];
+  if (!encoder.some((l) => l.name !== null)) return [{ type: 'dense', units: c.inputDim }, ...back]; // nothing to mirror: one linear layer
+  const out = stackOutput(encoder, c.inputShape);
+  if (out.length !== 1) throw new WavaeError('INVALID_OPTION', `${name}: the encoder ends at shape ${showShape(out)}; give the decoder's layers (decoder: [...])`);
+  const specs: LayerSpec[] = [{ type: 'dense', units: out[0], ...made(encoder.length) }];
+  for (let j = encoder.length - 1; j >= 0; j--) {
+    const l = encoder[j];
+    const s = l.spec as Record<string, unknown>;
+    if (l.spec.type === 'dense') specs.push({ type: 'dense', units: size(l.input), ...made(j) });
+    else if (l.spec.type === 'conv2d') specs.push({ type: 'conv2dTranspose', filters: l.input[0], kernelSize: s.kernelSize, stride: s.stride, padding: s.padding, ...made(j) });
+    else if (l.spec.type === 'flatten' || l.spec.type === 'reshape') specs.push({ type: 'reshape', shape: [...l.input] });
+    else throw new WavaeError('INVALID_OPTION', `${name}: a ${l.spec.type} layer has no mirror; give the decoder's layers (decoder: [...])`);
+  }
+  if (specs[specs.length - 1].type === 'dense') specs.push(...back); // a convolution or a reshape already ends at the image shape
+  return specs;
 }
 
 /** A dense layer outside the numbered stacks (the latent heads, the code layer) on a flat input. */

@@ -64,6 +64,7 @@ export class Dense implements Layer {
   readonly dw: Buf; // (nout, nin)
   readonly db: Buf; // (nout)
   readonly passThrough = false;
+  readonly workspace: readonly number[] = [];
 
   constructor(readonly spec: DenseSpec, store: ParamStore, readonly resolved: ResolvedLayer = resolvedOf(spec)) {
     this.w = store.param(`${spec.name}.weight`);

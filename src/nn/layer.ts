@@ -6,6 +6,7 @@
 import type { Act, Backend, Buf } from '../backend/index.js';
 import type { Rng } from '../random.js';
 import type { ParamLayout, ParamStore, TensorSpec } from './params.js';
+import type { Rows } from './rows.js';
 
 /** The shape of one row: [d] for flat vectors, [C, H, W] for images (row-major, PyTorch's NCHW). */
 export type Shape = readonly number[];
@@ -55,14 +56,16 @@ export interface Layer {
   readonly resolved: ResolvedLayer;
   /** True when the output is the input itself (flatten, reshape): the stack plans no buffer, and nothing runs. */
   readonly passThrough: boolean;
-  /** out (n, output) from inp (n, input). Keeps nothing but its output, which backward gets back. */
-  forward(be: Backend, out: Buf, inp: Buf, n: number): void;
+  /** Floats per row of each workspace buffer the layer keeps from forward to backward (im2col patches); [] for none. */
+  readonly workspace: readonly number[];
+  /** out (n, output) from inp (n, input); ws: the planned workspaces (their first n rows are this batch's). */
+  forward(be: Backend, out: Buf, inp: Buf, n: number, ws: readonly Rows[]): void;
   /**
    * Backward of forward(): dout (n, output) holds dL/d(out) and may be overwritten. Parameter
    * gradients are OVERWRITTEN; dinp (n, input) is overwritten when dinpBeta = 0 and added to when
    * 1; null skips it (the first layer needs no input gradient).
    */
-  backward(be: Backend, dinp: Buf | null, dinpBeta: 0 | 1, dout: Buf, inp: Buf, out: Buf, n: number): void;
+  backward(be: Backend, dinp: Buf | null, dinpBeta: 0 | 1, dout: Buf, inp: Buf, out: Buf, n: number, ws: readonly Rows[]): void;
 }
 
 /** Floats in one row of a shape. */

@@ -8,6 +8,7 @@ import { showShape, size, type Layer, type LayerType, type ResolvedLayer } from 
 /** A layer whose output is its input (the stack skips it). */
 class PassThrough implements Layer {
   readonly passThrough = true;
+  readonly workspace: readonly number[] = [];
   constructor(readonly resolved: ResolvedLayer) {}
   forward(): void {}
   backward(): void {}

@@ -82,14 +82,17 @@ export function checkStackEnd(what: string, got: Shape, want: Shape): void {
 export class StackPlan {
   readonly outs: Rows[];
   readonly grads: Rows[];
+  /** Each computing layer's workspaces (kept from forward to backward). */
+  readonly ws: Rows[][];
 
   constructor(be: Backend, stack: Stack, capacity: number) {
     this.outs = stack.steps.map((l) => new Rows(be, capacity, size(l.resolved.output)));
     this.grads = stack.steps.map((l) => new Rows(be, capacity, size(l.resolved.output)));
+    this.ws = stack.steps.map((l) => l.workspace.map((floats) => new Rows(be, capacity, floats)));
   }
 
   free(): void {
-    for (const r of [...this.outs, ...this.grads]) r.free();
+    for (const r of [...this.outs, ...this.grads, ...this.ws.flat()]) r.free();
   }
 }
 
@@ -114,7 +117,7 @@ export class Stack {
     let x = inp;
     for (let i = 0; i < this.steps.length; i++) {
       const out = plan.outs[i].rows(n);
-      this.steps[i].forward(be, out, x, n);
+      this.steps[i].forward(be, out, x, n, plan.ws[i]);
       x = out;
     }
     return x;
@@ -133,7 +136,7 @@ export class Stack {
     for (let i = this.steps.length - 1; i >= 0; i--) {
       const below = i > 0 ? plan.outs[i - 1].rows(n) : inp;
       const dbelow = i > 0 ? plan.grads[i - 1].rows(n) : dinp;
-      this.steps[i].backward(be, dbelow, i > 0 ? 0 : dinpBeta, plan.grads[i].rows(n), below, plan.outs[i].rows(n), n);
+      this.steps[i].backward(be, dbelow, i > 0 ? 0 : dinpBeta, plan.grads[i].rows(n), below, plan.outs[i].rows(n), n, plan.ws[i]);
     }
   }
 }
