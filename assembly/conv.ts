@@ -11,64 +11,72 @@ import { load_tail, store_tail } from './lanes';
 // zero padding ph x pw: col[(b, oy, ox)][(ci, ky, kx)] = x[b][ci][oy*sh - ph + ky][ox*sw - pw + kx], or 0 outside.
 export function im2col_f32(col: usize, x: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, ho: i32, wo: i32): void {
-  const K = c * kh * kw;
   let dst = col;
   for (let b = 0; b < n; b++) {
     const img = x + (<usize>b * <usize>(c * h * w) << 2);
     for (let oy = 0; oy < ho; oy++) {
+      const y0 = oy * sh - ph;
       for (let ox = 0; ox < wo; ox++) {
-        const y0 = oy * sh - ph;
         const x0 = ox * sw - pw;
-        let k = 0;
+        const k0 = max(0, -x0); // the kernel columns inside the image: [k0, k1)
+        const k1 = min(kw, w - x0);
         for (let ci = 0; ci < c; ci++) {
           const plane = img + (<usize>(ci * h * w) << 2);
           for (let ky = 0; ky < kh; ky++) {
             const y = y0 + ky;
-            if (y < 0 || y >= h) {
-              for (let kx = 0; kx < kw; kx++) store<f32>(dst + (<usize>(k + kx) << 2), 0);
+            if (y < 0 || y >= h || k1 <= k0) {
+              for (let kx = 0; kx < kw; kx++) store<f32>(dst + (<usize>kx << 2), 0);
             } else {
-              const line = plane + (<usize>(y * w) << 2);
-              for (let kx = 0; kx < kw; kx++) {
-                const xx = x0 + kx;
-                store<f32>(dst + (<usize>(k + kx) << 2), xx < 0 || xx >= w ? <f32>0 : load<f32>(line + (<usize>xx << 2)));
-              }
+              const line = plane + (<usize>(y * w + x0) << 2);
+              let kx = 0;
+              for (; kx < k0; kx++) store<f32>(dst + (<usize>kx << 2), 0);
+              for (; kx + 4 <= k1; kx += 4) v128.store(dst + (<usize>kx << 2), v128.load(line + (<usize>kx << 2)));
+              for (; kx < k1; kx++) store<f32>(dst + (<usize>kx << 2), load<f32>(line + (<usize>kx << 2)));
+              for (; kx < kw; kx++) store<f32>(dst + (<usize>kx << 2), 0);
             }
-            k += kw;
+            dst += <usize>kw << 2;
           }
         }
-        dst += <usize>K << 2;
       }
     }
   }
 }
 
 // The adjoint of im2col: x (n, c, h, w) = beta x + the sum of every patch entry of col that
-// reads it (beta 0 does not read x). Gathered per pixel, in (ky, kx) order, so each output is
-// one sum in a fixed order whatever the shapes.
+// reads it (beta 0 does not read x). Scattered in col's order: each pixel adds its entries in
+// increasing (oy, ox), one fixed order whatever the thread count.
 export function col2im_f32(x: usize, col: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, ho: i32, wo: i32, beta: f32): void {
-  const K = c * kh * kw;
+  const size = <usize>n * <usize>(c * h * w);
+  if (beta == 0) memory.fill(x, 0, size << 2);
+  else if (beta != 1) for (let i: usize = 0; i < size; i++) store<f32>(x + (i << 2), beta * load<f32>(x + (i << 2)));
+  let src = col;
   for (let b = 0; b < n; b++) {
-    const rows = col + (<usize>b * <usize>(ho * wo) * <usize>K << 2);
-    for (let ci = 0; ci < c; ci++) {
-      for (let y = 0; y < h; y++) {
-        for (let xx = 0; xx < w; xx++) {
-          let s: f32 = 0;
+    const img = x + (<usize>b * <usize>(c * h * w) << 2);
+    for (let oy = 0; oy < ho; oy++) {
+      const y0 = oy * sh - ph;
+      for (let ox = 0; ox < wo; ox++) {
+        const x0 = ox * sw - pw;
+        const k0 = max(0, -x0);
+        const k1 = min(kw, w - x0);
+        for (let ci = 0; ci < c; ci++) {
+          const plane = img + (<usize>(ci * h * w) << 2);
           for (let ky = 0; ky < kh; ky++) {
-            const ty = y + ph - ky;
-            if (ty < 0 || ty % sh != 0) continue;
-            const oy = ty / sh;
-            if (oy >= ho) continue;
-            for (let kx = 0; kx < kw; kx++) {
-              const tx = xx + pw - kx;
-              if (tx < 0 || tx % sw != 0) continue;
-              const ox = tx / sw;
-              if (ox >= wo) continue;
-              s += load<f32>(rows + (<usize>((oy * wo + ox) * K + (ci * kh + ky) * kw + kx) << 2));
+            const y = y0 + ky;
+            if (y >= 0 && y < h) {
+              const line = plane + (<usize>(y * w + x0) << 2);
+              let kx = k0;
+              for (; kx + 4 <= k1; kx += 4) {
+                const at = line + (<usize>kx << 2);
+                v128.store(at, f32x4.add(v128.load(at), v128.load(src + (<usize>kx << 2))));
+              }
+              for (; kx < k1; kx++) {
+                const at = line + (<usize>kx << 2);
+                store<f32>(at, load<f32>(at) + load<f32>(src + (<usize>kx << 2)));
+              }
             }
+            src += <usize>kw << 2;
           }
-          const at = x + (<usize>(((b * c + ci) * h + y) * w + xx) << 2);
-          store<f32>(at, beta == 0 ? s : beta * load<f32>(at) + s);
         }
       }
     }

@@ -136,3 +136,23 @@ describe('the lowering kernels: col2im is the adjoint of im2col', () => {
     }
   });
 });
+
+describe('conv VAEs on kernel threads', () => {
+  it('training is bitwise the same on 1, 2 and 3 threads (the lowering kernels and GEMMs split by samples and tiles)', async () => {
+    const x = rows(150, 2 * 16 * 16, 12);
+    const trained: Record<string, Float32Array>[] = [];
+    for (const threads of [1, 2, 3]) {
+      await wv.init({ backend: 'wasm', threads, strict: true });
+      expect(wv.threadCount()).toBe(threads);
+      const vae = new wv.VAE({
+        inputShape: [2, 16, 16], latentDim: 4, seed: 2,
+        encoder: [{ type: 'conv2d', filters: 8, kernelSize: 4, stride: 2, padding: 1 }, { type: 'conv2d', filters: 16, kernelSize: 4, stride: 2, padding: 1 }, { type: 'flatten' }, { type: 'dense', units: 32 }],
+      });
+      await vae.fit(x, { epochs: 2, batchSize: 64, optimizer: { type: 'adam', lr: 3e-3 } });
+      trained.push(vae.parameters());
+      vae.dispose();
+    }
+    for (const t of [1, 2]) for (const name of Object.keys(trained[0])) expect(Array.from(trained[t][name]), name).toEqual(Array.from(trained[0][name]));
+    wv.shutdown();
+  });
+});

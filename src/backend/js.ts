@@ -351,23 +351,20 @@ export class JsKernels implements Kernels {
     sh: number, sw: number, ph: number, pw: number, ho: number, wo: number, beta: number): void {
     beta = f32(beta);
     const hp = this.f32;
-    const K = c * kh * kw;
+    const size = n * c * h * w;
+    for (let i = 0; i < size; i++) hp[x + i] = beta !== 0 ? beta * hp[x + i] : 0;
+    let src = col; // scattered in col's order: each pixel adds its entries in increasing (oy, ox), in float32
     for (let b = 0; b < n; b++) {
-      for (let ci = 0; ci < c; ci++) {
-        for (let y = 0; y < h; y++) {
-          for (let xx = 0; xx < w; xx++) {
-            let s = 0; // float32, in (ky, kx) order: the kernel's definition
+      for (let oy = 0; oy < ho; oy++) {
+        for (let ox = 0; ox < wo; ox++) {
+          for (let ci = 0; ci < c; ci++) {
             for (let ky = 0; ky < kh; ky++) {
-              const ty = y + ph - ky;
-              if (ty < 0 || ty % sh !== 0 || ty / sh >= ho) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const tx = xx + pw - kx;
-                if (tx < 0 || tx % sw !== 0 || tx / sw >= wo) continue;
-                s = Math.fround(s + hp[col + (b * ho * wo + (ty / sh) * wo + tx / sw) * K + (ci * kh + ky) * kw + kx]);
+              for (let kx = 0; kx < kw; kx++, src++) {
+                const y = oy * sh - ph + ky;
+                const xx = ox * sw - pw + kx;
+                if (y >= 0 && y < h && xx >= 0 && xx < w) hp[x + ((b * c + ci) * h + y) * w + xx] += hp[src];
               }
             }
-            const at = x + ((b * c + ci) * h + y) * w + xx;
-            hp[at] = beta !== 0 ? beta * hp[at] + s : s;
           }
         }
       }

@@ -53,7 +53,7 @@ export type ArgSpec = BufArg | ScalarArg;
 export type Split =
   | { readonly by: 'gemm' }
   | { readonly by: 'range'; readonly len: string }
-  | { readonly by: 'rows'; readonly rows: string; readonly rowloss: string }
+  | { readonly by: 'rows'; readonly rows: string; readonly rowloss?: string }
   | { readonly by: 'blocks'; readonly len: string };
 
 export interface KernelSpec {
@@ -201,21 +201,25 @@ export const KERNELS = {
   im2col_f32: {
     args: [buf('col', 'out', ['n', 'ho', 'wo', 'c', 'kh', 'kw']), buf('x', 'in', ['n', 'c', 'h', 'w']), ...convGeometry()],
     rule: convRule,
+    split: { by: 'rows', rows: 'n' },
   },
   /** x (n, c, h, w) = beta x + the sum of the patch entries of col (n*ho*wo, c*kh*kw) that read each pixel: the adjoint of im2col */
   col2im_f32: {
     args: [buf('x', 'out', ['n', 'c', 'h', 'w'], { beta: 'beta' }), buf('col', 'in', ['n', 'ho', 'wo', 'c', 'kh', 'kw']), ...convGeometry(), f32('beta')],
     rule: convRule,
+    split: { by: 'rows', rows: 'n' },
   },
   /** out (batch, cols, rows) = beta out + each inp (batch, rows, cols) transposed: NCHW <-> NHWC */
   transpose_f32: {
     args: [buf('out', 'out', ['batch', 'cols', 'rows'], { beta: 'beta' }), buf('inp', 'in', ['batch', 'rows', 'cols']), int('batch'), int('rows'), int('cols'), f32('beta')],
+    split: { by: 'rows', rows: 'batch' },
   },
   /** out (n, c, hw) = act(inp (n, c, hw) + bias (c)), a bias per channel; out may be inp */
   chan_bias_act_f32: {
     args: [buf('out', 'out', ['n', 'c', 'hw'], { alias: ['inp'] }), buf('inp', 'in', ['n', 'c', 'hw']), buf('bias', 'in', ['c'], opt),
       int('n'), int('c'), int('hw'), ...act()],
     rule: leakySlope,
+    split: { by: 'rows', rows: 'n' },
   },
   /** out (c) = beta out + the sums over samples and positions of inp (n, c, hw), float32 in order: a per-channel bias gradient */
   chan_sum_f32: {

@@ -156,14 +156,21 @@ export class WasmKernels implements Kernels {
           this.split(op, a, a[len] * 16);
         };
       }
-      case 'rows': { // the total is re-summed from the float32 row losses in order, as the kernel sums it
+      case 'rows': { // a loss's total is re-summed from the float32 row losses in order, as the kernel sums it
         const op = opNumber(name, 'rows');
-        const [rows, rowloss] = [argIndex(name, split.rows), argIndex(name, split.rowloss)];
-        const rowFloats = SPLIT_OPS[op].moves.find((mv) => mv.pos !== rowloss)?.dims ?? [];
+        const rows = argIndex(name, split.rows);
+        const rowloss = split.rowloss === undefined ? -1 : argIndex(name, split.rowloss);
+        const rowFloats = SPLIT_OPS[op].moves.reduce((most, mv) => (mv.pos !== rowloss && mv.dims.length > most.length ? mv.dims : most), [] as readonly number[]);
         return (...a: number[]) => {
           let size = a[rows];
           for (const d of rowFloats) size *= a[d];
-          if (!a[rowloss] || a[rows] < 2 || !this.splits(size)) return direct(a);
+          if (a[rows] < 2 || !this.splits(size)) return direct(a);
+          if (rowloss < 0) {
+            for (const p of ptrs) a[p] *= 4;
+            this.split(op, a, size * 16);
+            return;
+          }
+          if (!a[rowloss]) return direct(a);
           const [lossAt, n] = [a[rowloss], a[rows]];
           for (const p of ptrs) a[p] *= 4;
           this.split(op, a, size * 16);
