@@ -191,3 +191,32 @@ describe('wavae on bad input: one clear line, non-zero exit, no half-written fil
     expect(fs.readdirSync(path.join(dir, 'keep'))).toEqual(['model.safetensors']);
   });
 });
+
+describe('wavae train --arch: layer specs from the command line', () => {
+  it("--arch conv trains the conv recipe's layers on MNIST's image shape; info prints each layer", () => {
+    const r = run('train', '--arch', 'conv', '--limit', '256', '--epochs', '1', '--out', 'conv-out', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const model = wv.load(new Uint8Array(fs.readFileSync(path.join(dir, 'conv-out/model.safetensors'))));
+    expect(model.inputShape).toEqual([1, 28, 28]);
+    expect(model.encoder.resolved.map((l) => l.spec.type)).toEqual(['conv2d', 'conv2d', 'flatten', 'dense']);
+    model.dispose();
+    const info = run('info', '--model', 'conv-out/model.safetensors');
+    expect(info.stdout).toMatch(/format version 2/);
+    expect(info.stdout).toMatch(/encoder\.1\s+conv2d\s+\[64, 7, 7\]\s+32,832/);
+    expect(info.stdout).toMatch(/decoder\.3\s+conv2dTranspose\s+\[1, 28, 28\]\s+513/);
+    expect(info.stdout).toMatch(/total\s+1,691,369/);
+  });
+
+  it('--arch FILE.json takes any layer specs; bad files and specs fail with one line', () => {
+    fs.writeFileSync(path.join(dir, 'arch.json'), JSON.stringify({ encoder: [{ type: 'flatten' }, { type: 'dense', units: 32, activation: 'tanh' }] }));
+    const r = run('train', '--arch', 'arch.json', '--model', 'ae', '--limit', '200', '--epochs', '1', '--out', 'arch-out', '--quiet', '--no-pictures');
+    expect(r.code, r.stderr).toBe(0);
+    const model = wv.load(new Uint8Array(fs.readFileSync(path.join(dir, 'arch-out/model.safetensors'))));
+    expect(model.layout.tensors.map((t) => t.name).filter((n) => n.endsWith('weight'))).toEqual(['encoder.0.weight', 'encoder.1.weight', 'decoder.0.weight', 'decoder.1.weight']);
+    model.dispose();
+    fs.writeFileSync(path.join(dir, 'bad-arch.json'), '{ "encoder": [{ "type": "flatten" }, { "type": "dense", "units": 0 }] }');
+    expectCleanFailure(run('train', '--arch', 'bad-arch.json', '--limit', '100', '--epochs', '1', '--out', 'bad-out'), /encoder\[1\] \(dense\): units must be an integer/);
+    expectCleanFailure(run('train', '--arch', 'missing.json', '--limit', '100', '--out', 'bad-out'), /--arch missing.json: no such file/);
+    expectCleanFailure(run('train', '--arch', 'conv', '--hidden', '64', '--limit', '100', '--out', 'bad-out'), /--hidden .* or --arch, not both/);
+  });
+});

@@ -5,7 +5,7 @@ import { encodeNpy } from '../data/tabular.js';
 import { matrix } from '../matrix.js';
 import { kindOf } from '../models/registry.js';
 import { loadData, writeFileAtomic } from './files.js';
-import { latentCodes, openModel, type CliModel } from './model-file.js';
+import { architectureLine, latentCodes, layerSummary, openModel } from './model-file.js';
 import { applyScaling } from './scaling.js';
 
 /** Loads --data for a model: MNIST's test split, or the file; scaled like the training data. */
@@ -82,17 +82,13 @@ export function info(args: { model: string; json?: boolean }): void {
       `  parameters    ${model.parameterCount.toLocaleString('en-US')}`,
       `  trained       ${model.epochsTrained} epochs, seed ${c.seed}, weight decay ${c.weightDecay}`,
       `  input         scaling ${scaling.type}${shape ? `, images ${shape[0]}x${shape[1]}` : ''}${metadata.data_source ? `, data ${metadata.data_source}` : ''}`,
+      '  layers',
+      ...layerSummary(model),
+      '  tensors',
       ...model.layout.tensors.map((t) => `    ${t.name.padEnd(18)} [${t.shape.join(', ')}]`),
     ].join('\n') + '\n');
   }
   model.dispose();
-}
-
-/** 784-400-20 for a dense stack, else the layers: [1, 28, 28] conv2d(32) conv2d(64) flatten dense(256) -> 20. */
-function architectureLine(model: CliModel): string {
-  if (model.hiddenDims) return `${model.inputDim}-${model.hiddenDims.join('-')}-${model.latentDim}`;
-  const layers = model.encoder.resolved.map((l) => `${l.spec.type}${l.name ? `(${l.output[0]})` : ''}`);
-  return `[${model.inputShape.join(', ')}] ${layers.join(' ')} -> ${model.latentDim}`;
 }
 
 export { modelData };

@@ -45,3 +45,22 @@ export function reconstructionPairs(model: CliModel, x: Matrix, n: number): Matr
   pairs.set(model.reconstruct(originals).data, n * x.cols);
   return matrix(2 * n, x.cols, pairs);
 }
+
+/** 784-400-20 for a dense stack, else the layers: [1, 28, 28] conv2d(32) conv2d(64) flatten dense(256) -> 20. */
+export function architectureLine(model: CliModel): string {
+  if (model.hiddenDims) return `${model.inputDim}-${model.hiddenDims.join('-')}-${model.latentDim}`;
+  const layers = model.encoder.resolved.map((l) => `${l.spec.type}${l.name ? `(${l.output[0]})` : ''}`);
+  return `[${model.inputShape.join(', ')}] ${layers.join(' ')} -> ${model.latentDim}`;
+}
+
+/** A Keras-style summary: each layer with its name, output shape and parameter count, and the total. */
+export function layerSummary(model: CliModel): string[] {
+  const count = (name: string | null): number => model.layout.tensors.filter((t) => name !== null && t.name.startsWith(`${name}.`)).reduce((s, t) => s + t.size, 0);
+  const heads = 'meanHead' in model ? [model.meanHead.resolved, model.logVarHead.resolved] : [];
+  const rows = [...model.encoder.resolved, ...heads, ...model.decoder.resolved].map((l) => {
+    const name = l.name ?? '';
+    return `    ${(name || '-').padEnd(12)} ${l.spec.type.padEnd(16)} ${`[${l.output.join(', ')}]`.padEnd(16)} ${count(l.name).toLocaleString('en-US').padStart(10)}`;
+  });
+  return [`    ${'layer'.padEnd(12)} ${'type'.padEnd(16)} ${'output'.padEnd(16)} ${'parameters'.padStart(10)}`, ...rows,
+    `    ${'total'.padEnd(46)} ${model.parameterCount.toLocaleString('en-US').padStart(10)}`];
+}

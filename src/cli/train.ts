@@ -1,11 +1,13 @@
 // `wavae train`: trains an AE or a VAE on MNIST or the user's data and writes the model, a
 // training log (JSON lines) and pictures into the output folder.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { plot } from 'asciichart';
 import { WavaeError } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
 import { Autoencoder } from '../models/autoencoder.js';
-import { DEFAULT_RECIPE } from '../models/recipes.js';
+import { CONV_RECIPE, DEFAULT_RECIPE } from '../models/recipes.js';
+import type { LayerSpec } from '../nn/layer.js';
 import { VAE } from '../models/vae.js';
 import { Rng } from '../random.js';
 import type { FitOptions } from '../train/fit.js';
@@ -13,7 +15,7 @@ import type { OptimizerConfig } from '../train/optimizers.js';
 import type { ScheduleConfig } from '../train/schedules.js';
 import { loadData, writeFileAtomic } from './files.js';
 import { gridPng, lossSvg, normalQuantile, scatterPng } from './images.js';
-import { latentCodes, modelMetadata, reconstructionPairs, type CliModel } from './model-file.js';
+import { architectureLine, latentCodes, modelMetadata, reconstructionPairs, type CliModel } from './model-file.js';
 import { TrainingProgress, progressMode, say } from './progress.js';
 import { applyScaling, defaultScaling, fitScaling, toDisplay, type Scaling } from './scaling.js';
 import { parseDims, parseShape } from './args.js';
@@ -27,6 +29,8 @@ export interface TrainArgs {
   limit?: number;
   model: string;
   hidden?: string;
+  /** 'conv' (the conv recipe's layers, shaped from the data's image shape) or a JSON file of layer specs. */
+  arch?: string;
   latent?: number;
   likelihood?: string;
   outputVariance?: string;
@@ -74,8 +78,10 @@ export async function train(args: TrainArgs): Promise<void> {
   }
 
   const inputDim = data.x.cols;
+  if (args.arch !== undefined && args.hidden !== undefined) throw new WavaeError('INVALID_OPTION', 'give --hidden (a dense stack) or --arch, not both');
   const hiddenDims = args.hidden !== undefined ? parseDims(args.hidden) : args.model === 'ae' ? [256] : recipe.model.hiddenDims ?? [400];
-  const common = { inputDim, hiddenDims, activation: (args.activation ?? 'relu') as 'relu', weightDecay: args.weightDecay ?? 0, seed: args.seed };
+  const layers = args.arch !== undefined ? architectureOption(args.arch, shape, inputDim) : { inputDim, hiddenDims };
+  const common = { ...layers, activation: (args.activation ?? 'relu') as 'relu', weightDecay: args.weightDecay ?? 0, seed: args.seed };
   let model: CliModel;
   if (args.model === 'vae') {
     const binary = scaling.type !== 'standardize' && trainX.data.every((v) => v >= 0 && v <= 1);
@@ -104,7 +110,7 @@ export async function train(args: TrainArgs): Promise<void> {
   const schedule: ScheduleConfig | undefined = args.schedule === undefined
     ? (args.optimizer === undefined && args.lr === undefined ? recipe.fit.schedule : undefined)
     : parseSchedule(args);
-  say(mode, `wavae train: ${model.kind} ${inputDim}-${hiddenDims.join('-')}-${model.latentDim} on ${data.source} (${trainX.rows} rows${valX ? `, ${valX.rows} for validation` : ''}), ` +
+  say(mode, `wavae train: ${model.kind} ${architectureLine(model)} on ${data.source} (${trainX.rows} rows${valX ? `, ${valX.rows} for validation` : ''}), ` +
     `${epochs} epochs of batch ${batchSize}, ${backendSummary(model)}`);
 
   const progress = new TrainingProgress(mode, epochs, Math.ceil(trainX.rows / batchSize));
@@ -223,4 +229,29 @@ function backendSummary(model: CliModel): string {
   const threads = be.threads === 1 ? 'one thread' : `${be.threads} threads`;
   const why = threadFallback();
   return `${be.name} backend (${be.variant}, ${threads}${why ? `: ${why.replace(/^.*running on one: /, '')}` : ''})`;
+}
+
+/**
+ * --arch: 'conv' (the conv recipe's encoder on [C, H, W] from the image shape) or a JSON file
+ * { "encoder": [...], "decoder": [...]?, "inputShape": [...]? } of layer specs.
+ */
+function architectureOption(arch: string, shape: [number, number] | null, inputDim: number): { inputShape: number[]; encoder: LayerSpec[]; decoder?: LayerSpec[] } {
+  const imageShape = (): number[] => {
+    if (!shape || inputDim % (shape[0] * shape[1]) !== 0) {
+      throw new WavaeError('INVALID_OPTION', `--arch needs the data's image shape (IDX, .npy, MNIST, or --shape HxW), and ${inputDim} columns to be channels x height x width`);
+    }
+    return [inputDim / (shape[0] * shape[1]), shape[0], shape[1]];
+  };
+  if (arch === 'conv') return { inputShape: imageShape(), encoder: CONV_RECIPE.model.encoder as LayerSpec[] };
+  let spec: unknown;
+  try {
+    spec = JSON.parse(readFileSync(arch, 'utf8'));
+  } catch (err) {
+    throw new WavaeError('INVALID_OPTION', `--arch ${arch}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not a JSON file of layer specs (${(err as Error).message})`}`);
+  }
+  if (typeof spec !== 'object' || spec === null || !Array.isArray((spec as { encoder?: unknown }).encoder)) {
+    throw new WavaeError('INVALID_OPTION', `--arch ${arch}: expected { "encoder": [layer specs], "decoder": [layer specs] (optional) }`);
+  }
+  const o = spec as { encoder: LayerSpec[]; decoder?: LayerSpec[]; inputShape?: number[] }; // the model checks every spec
+  return { inputShape: o.inputShape ?? imageShape(), encoder: o.encoder, ...(o.decoder !== undefined ? { decoder: o.decoder } : {}) };
 }
