@@ -96,6 +96,32 @@ describe('the demo page in Chromium', () => {
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
   }, 120_000);
 
+  it('trains a conv VAE in a Web Worker, strict, bitwise equal to Node', async () => {
+    const page = await openDemo();
+    await page.evaluate(() => (window as any).wv.init({ strict: true }));
+    const run = async (lib: any): Promise<string> => {
+      const rng = new lib.Rng(13);
+      const x = new Float32Array(160 * 2 * 12 * 12);
+      for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
+      const vae = new lib.VAE({
+        inputShape: [2, 12, 12], latentDim: 4, seed: 6,
+        encoder: [{ type: 'conv2d', filters: 8, kernelSize: 4, stride: 2, padding: 1 }, { type: 'conv2d', filters: 12, kernelSize: 3, padding: 'same' },
+          { type: 'flatten' }, { type: 'dense', units: 24 }],
+      });
+      const { model } = await lib.fitInWorker(vae, x, { epochs: 2, batchSize: 64 });
+      const params = model.parameters();
+      const out: Record<string, number[]> = {};
+      for (const k of Object.keys(params)) out[k] = Array.from(params[k]);
+      return JSON.stringify(out);
+    };
+    const inBrowser = await page.evaluate(`(${run.toString()})(window.wv)`) as string;
+    await wv.init({ strict: true });
+    const inNode = await run(wv);
+    expect(hashParams(JSON.parse(inBrowser))).toBe(hashParams(JSON.parse(inNode)));
+    await page.close();
+    expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
+  }, 120_000);
+
   it('trains from the page controls, explores the latent plane, loads a model file, and saves a screenshot', async () => {
     // a model file as `wavae train` writes it: 2-D latent so the explorer has something to show
     await wv.init();
