@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only gemm|kernels|train|inference|startup]: every suite in one
+// npm run bench [-- --quick] [-- --only gemm|kernels|train|conv|inference|startup]: every suite in one
 // process, one run; prints the tables and (full runs) writes bench/results/<date>-<cpu>-<cores>c.{json,md}.
 // Ratios measured side by side in this run are the headline; absolute numbers vary by machine.
 import * as wv from '../src/node.js';
@@ -8,6 +8,7 @@ import { benchKernels } from './kernels.js';
 import { machineInfo, markdownTable, writeResults } from './machine.js';
 import { benchStartup } from './startup.js';
 import { benchTraining, type TrainRow } from './train.js';
+import { benchConvTraining } from './conv.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -47,7 +48,7 @@ if (want('kernels')) {
 }
 
 let mnist: Awaited<ReturnType<typeof wv.datasets.mnist>> | null = null;
-if (want('train') || want('inference')) mnist = await wv.datasets.mnist();
+if (want('train') || want('conv') || want('inference')) mnist = await wv.datasets.mnist();
 
 if (want('train') && mnist) {
   const rows = await benchTraining(mnist.train.images, { seconds: quick ? 1.5 : 8 });
@@ -56,6 +57,19 @@ if (want('train') && mnist) {
   md.push('## VAE training, 784-400-20, ReLU, Bernoulli, batch 128, Adam 1e-3 (samples/s)\n', markdownTable(
     ['library', 'backend', 'samples/s', 'ms per batch', 'vs TF.js wasm', 'vs TF.js cpu'],
     rows.map((r) => [r.library, r.detail, r.samplesPerSec.toFixed(0), r.msPerStep.toFixed(2), x(r.samplesPerSec, get('tfjs-wasm')), x(r.samplesPerSec, get('tfjs-cpu'))])));
+}
+
+if (want('conv') && mnist) {
+  const { rows, layers, torch } = await benchConvTraining(mnist.train.images, { seconds: quick ? 1.5 : 8 });
+  results.conv = { rows, layers, torch };
+  const torch1 = rows.find((r) => r.library === 'PyTorch' && r.threads === 1)?.samplesPerSec;
+  const torchBest = Math.max(0, ...rows.filter((r) => r.library === 'PyTorch').map((r) => r.samplesPerSec)) || undefined;
+  md.push('## Conv VAE training (CONV_RECIPE: conv 32, 64 4x4/2, dense 256, latent 20, mirrored decoder; batch 128, Adam 1e-3; samples/s)\n',
+    torch ? `PyTorch: ${torch}.\n\n` : '',
+    markdownTable(['library', 'setting', 'samples/s', 'ms per batch', 'vs PyTorch, 1 thread', 'vs PyTorch, best on 2 cores'],
+      rows.map((r) => [r.library, r.detail, r.samplesPerSec.toFixed(0), r.msPerStep.toFixed(1), x(r.samplesPerSec, torch1), x(r.samplesPerSec, torchBest)])),
+    '\n### Conv layers, forward + both backward products, batch 128\n',
+    markdownTable(['layer', 'shape', 'threads', 'ms', 'GFLOPS'], layers.map((l) => [l.layer, l.shape, l.threads, l.msPerBatch.toFixed(2), l.gflops.toFixed(1)])));
 }
 
 if (want('inference') && mnist) {

@@ -115,24 +115,37 @@ function convInit(flat: Float32Array, layout: ParamLayout, layer: ResolvedLayer,
   }
 }
 
-/** Conv2d: out (n, f, ho, wo) = act(conv(inp (n, c, h, w), W) + b). Workspace: the patches, and the NHWC output / gradient. */
-class Conv2d implements Layer {
+/** What both convolutions hold: the geometry, parameter and gradient views, the activation. */
+abstract class Convolution implements Layer {
   readonly passThrough = false;
+  /** Floats per row of the two workspaces (from the geometry). */
   readonly workspace: readonly number[];
-  private readonly g: Geometry;
-  private readonly w: Buf; // (f, c*kh*kw)
-  private readonly b: Buf; // (f)
-  private readonly dw: Buf;
-  private readonly db: Buf;
-  private readonly act: Act;
+  protected readonly g: Geometry;
+  protected readonly w: Buf;
+  protected readonly b: Buf;
+  protected readonly dw: Buf;
+  protected readonly db: Buf;
+  protected readonly act: Act;
 
-  constructor(readonly resolved: ResolvedLayer, store: ParamStore) {
+  constructor(readonly resolved: ResolvedLayer, store: ParamStore, workspace: (g: Geometry) => number[]) {
     this.g = geometryOf(resolved);
-    const { c, kh, kw, f, ho, wo } = this.g;
-    this.workspace = [ho * wo * c * kh * kw, ho * wo * f];
+    this.workspace = workspace(this.g);
     [this.w, this.b, this.dw, this.db] = [store.param(`${resolved.name}.weight`), store.param(`${resolved.name}.bias`),
       store.grad(`${resolved.name}.weight`), store.grad(`${resolved.name}.bias`)];
     this.act = resolved.spec.activation as Act;
+  }
+
+  abstract forward(be: Backend, out: Buf, inp: Buf, n: number, ws: readonly Rows[]): void;
+  abstract backward(be: Backend, dinp: Buf | null, dinpBeta: 0 | 1, dout: Buf, inp: Buf, out: Buf, n: number, ws: readonly Rows[]): void;
+}
+
+/**
+ * Conv2d: out (n, f, ho, wo) = act(conv(inp (n, c, h, w), W) + b); W (f, c*kh*kw), b (f).
+ * Workspace: the patches (n*ho*wo, c*kh*kw), and the NHWC output / its gradient (n*ho*wo, f).
+ */
+class Conv2d extends Convolution {
+  constructor(resolved: ResolvedLayer, store: ParamStore) {
+    super(resolved, store, (g) => [g.ho * g.wo * g.c * g.kh * g.kw, g.ho * g.wo * g.f]);
   }
 
   forward(be: Backend, out: Buf, inp: Buf, n: number, ws: readonly Rows[]): void {
@@ -158,24 +171,14 @@ class Conv2d implements Layer {
   }
 }
 
-/** ConvTranspose2d: out (n, f, ho, wo) = act(conv_transpose(inp (n, c, h, w), W) + b). Workspace: the NHWC input, and the patches. */
-class Conv2dTranspose implements Layer {
-  readonly passThrough = false;
-  readonly workspace: readonly number[];
-  private readonly g: Geometry; // of the conv2d whose input gradient this is: image = output, grid = input
-  private readonly w: Buf; // (in = g.f, out * kh * kw = g.c * kh * kw)
-  private readonly b: Buf; // (g.c)
-  private readonly dw: Buf;
-  private readonly db: Buf;
-  private readonly act: Act;
-
-  constructor(readonly resolved: ResolvedLayer, store: ParamStore) {
-    this.g = geometryOf(resolved);
-    const { c, kh, kw, f, ho, wo } = this.g;
-    this.workspace = [ho * wo * f, ho * wo * c * kh * kw];
-    [this.w, this.b, this.dw, this.db] = [store.param(`${resolved.name}.weight`), store.param(`${resolved.name}.bias`),
-      store.grad(`${resolved.name}.weight`), store.grad(`${resolved.name}.bias`)];
-    this.act = resolved.spec.activation as Act;
+/**
+ * ConvTranspose2d: out (n, f, ho, wo) = act(conv_transpose(inp (n, c, h, w), W) + b). Its geometry
+ * is that of the conv2d whose input gradient it is (image = output, grid = input): W (g.f, g.c*kh*kw),
+ * b (g.c). Workspace: the NHWC input (n*h*w, in), and the patches.
+ */
+class Conv2dTranspose extends Convolution {
+  constructor(resolved: ResolvedLayer, store: ParamStore) {
+    super(resolved, store, (g) => [g.ho * g.wo * g.f, g.ho * g.wo * g.c * g.kh * g.kw]);
   }
 
   forward(be: Backend, out: Buf, inp: Buf, n: number, ws: readonly Rows[]): void {
