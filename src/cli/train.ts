@@ -62,7 +62,7 @@ export interface TrainArgs {
 
 export async function train(args: TrainArgs): Promise<void> {
   const mode = progressMode(args);
-  const recipe = DEFAULT_RECIPE;
+  const recipe = args.arch === 'conv' ? CONV_RECIPE : DEFAULT_RECIPE; // --arch conv: the conv recipe's training too (measured in bench/results/*quality-conv*)
   const data = await loadData(args.data, { labels: args.labels, labelColumn: args.labelColumn, limit: args.limit });
   const shape = args.shape ? parseShape(args.shape, data.x.cols) : data.shape;
   if (shape && shape[0] * shape[1] !== data.x.cols) {
