@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [-- --only gemm|kernels|train|conv|inference|startup]: every suite in one
-// process, one run; prints the tables and (full runs) writes bench/results/<date>-<cpu>-<cores>c.{json,md}.
+// process, one run; prints the tables and (all but --quick runs) writes bench/results/<date>-<hhmm>-<cpu>-<cores>c[-suite].{json,md}.
 // Ratios measured side by side in this run are the headline; absolute numbers vary by machine.
 import * as wv from '../src/node.js';
 import { benchGemm, squareShapes, VAE_SHAPES, type GemmRow } from './gemm.js';
@@ -110,7 +110,7 @@ md.push(`Run time ${seconds.toFixed(0)} s. One thread unless a row or column say
   'training written with tf.variable + tf.train.adam + optimizer.minimize; warm-up excluded.\n');
 const text = md.join('\n');
 console.log('\n' + text);
-if (!quick && !only) {
-  const files = writeResults(null, info, results, text);
+if (!quick) { // a single suite (--only) is kept too, named by it
+  const files = writeResults(only, info, results, text);
   console.log(`wrote ${files.join(', ')}`);
 }
