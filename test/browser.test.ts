@@ -140,9 +140,27 @@ describe('the demo page in Chromium', () => {
     await page.waitForFunction(() => /done: 1 epochs/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 60_000 });
     expect(await page.isVisible('#save')).toBe(true);
 
+    // the conv model, two epochs: samples and reconstructions are redrawn after each epoch, not only at the end
+    const before = Number(await page.evaluate(() => document.body.dataset.refreshes ?? 0));
+    await page.selectOption('#arch', 'conv');
+    await page.fill('#epochs', '2');
+    await page.fill('#limit', '512');
+    await page.click('#train');
+    await page.waitForFunction(() => /done: 2 epochs/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 90_000 });
+    expect(Number(await page.evaluate(() => document.body.dataset.refreshes)) - before).toBe(2);
+    const lit = await page.evaluate(() => {
+      const c = document.getElementById('samples') as HTMLCanvasElement;
+      const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n;
+    });
+    expect(lit).toBeGreaterThan(100);
+
     await page.setInputFiles('#load', file);
     await page.waitForFunction(() => /loaded model.safetensors: vae, latent 2/.test(document.getElementById('status')?.textContent ?? ''));
     const plane = await page.$('#plane');
+    await plane?.scrollIntoViewIfNeeded(); // mouse events reach only what is in the viewport
     const box = (await plane?.boundingBox()) as { x: number; y: number; width: number; height: number };
     const decoded = async (): Promise<string> => page.evaluate(() => (document.getElementById('decoded') as HTMLCanvasElement).toDataURL());
     await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.3);

@@ -61,11 +61,12 @@ let test: wv.Matrix | null = null;
 let testLabels: Uint8Array | null = null;
 let codes: Float32Array | null = null; // latent means of the first 1,000 test digits
 
-const code = (m: Model, x: wv.Matrix): wv.Matrix => (m instanceof wv.VAE ? m.encode(x).mean : m.encode(x));
+const code = (m: Model, x: wv.Matrix): wv.Matrix => m.codes(x);
 
 /** Redraws everything that depends on the model. */
 function refresh(): void {
   if (!model || !test) return;
+  document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1); // how many models were drawn (tests read it)
   if (model instanceof wv.VAE) drawGrid($('samples'), model.sample(64, { seed: 1 }).data, 64, 8, 1);
   const ten = wv.matrix(10, 784, test.data.subarray(0, 7840));
   const pairs = new Float32Array(20 * 784);
@@ -121,36 +122,60 @@ function interpolate(): void {
 
 let controller: AbortController | null = null;
 
+/** A new model of the architecture chosen on the page: dense 784-256-2, or the conv encoder with a 2-D latent. */
+function newModel(): wv.VAE {
+  if ($<HTMLSelectElement>('arch').value !== 'conv') return new wv.VAE({ inputDim: 784, hiddenDims: [256], latentDim: 2, seed: 1 });
+  return new wv.VAE({
+    inputShape: [1, 28, 28], latentDim: 2, seed: 1,
+    encoder: [{ type: 'conv2d', filters: 16, kernelSize: 4, stride: 2, padding: 1 }, { type: 'conv2d', filters: 32, kernelSize: 4, stride: 2, padding: 1 },
+      { type: 'flatten' }, { type: 'dense', units: 128 }],
+  });
+}
+
+/** True when model has the architecture chosen on the page (training then continues it). */
+const isChosen = (m: Model | null): m is wv.VAE => m instanceof wv.VAE && ($<HTMLSelectElement>('arch').value === 'conv') === (m.hiddenDims === null);
+
+/**
+ * Trains epoch by epoch, each in a Worker (fitInWorker resumes exactly from the model file it hands
+ * back), so that samples and reconstructions refresh after every epoch while the page stays live.
+ */
 async function train(trainX: wv.Matrix): Promise<void> {
   const epochs = Number($<HTMLInputElement>('epochs').value);
   const limit = Math.min(trainX.rows, Number($<HTMLInputElement>('limit').value));
   const x = wv.matrix(limit, 784, trainX.data.subarray(0, limit * 784));
-  const start = model instanceof wv.VAE ? model : new wv.VAE({ inputDim: 784, hiddenDims: [256], latentDim: 2, seed: 1 });
+  if (!isChosen(model)) {
+    model?.dispose();
+    model = newModel();
+  }
   controller = new AbortController();
   $<HTMLButtonElement>('train').disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
   const losses: number[] = [];
   const valLosses: number[] = [];
   const t0 = performance.now();
+  let stopped = false;
   try {
-    const { model: trained, history } = await wv.fitInWorker(start, x, {
-      epochs, batchSize: 128, optimizer: { type: 'adam', lr: 2e-3 }, validationData: wv.matrix(1000, 784, (test as wv.Matrix).data.subarray(0, 784_000)),
-      signal: controller.signal,
-      onBatchEnd: (batch, logs) => {
-        if (batch % 20 === 0) status(`training in a Worker: batch ${batch + 1}, loss ${logs.loss.toFixed(1)}, ${logs.samplesPerSec.toFixed(0)} samples/s`);
-      },
-      onEpochEnd: (epoch, logs) => {
-        losses.push(logs.loss);
-        valLosses.push(logs.valLoss ?? NaN);
-        drawChart(losses, valLosses);
-        status(`epoch ${epoch}: loss ${logs.loss.toFixed(2)}, test ${logs.valLoss?.toFixed(2)}, ${logs.samplesPerSec.toFixed(0)} samples/s`);
-      },
-    });
-    if (model && model !== trained) model.dispose();
-    model = trained;
-    refresh();
-    status(`${history.stopped === 'aborted' ? 'stopped' : 'done'}: ${history.epoch.length} epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s, ` +
-      `test loss ${history.valLoss[history.valLoss.length - 1]?.toFixed(2)} nats`);
+    for (let e = 0; e < epochs && !stopped; e++) {
+      const result: wv.WorkerFitResult<wv.VAE> = await wv.fitInWorker(model as wv.VAE, x, {
+        epochs: 1, batchSize: 128, optimizer: { type: 'adam', lr: 2e-3 }, validationData: wv.matrix(1000, 784, (test as wv.Matrix).data.subarray(0, 784_000)),
+        signal: controller.signal,
+        onBatchEnd: (batch, logs) => {
+          if (batch % 20 === 0) status(`training in a Worker: epoch ${e + 1}, batch ${batch + 1}, loss ${logs.loss.toFixed(1)}, ${logs.samplesPerSec.toFixed(0)} samples/s`);
+        },
+        onEpochEnd: (epoch, logs) => {
+          losses.push(logs.loss);
+          valLosses.push(logs.valLoss ?? NaN);
+          drawChart(losses, valLosses);
+          status(`epoch ${epoch}: loss ${logs.loss.toFixed(2)}, test ${logs.valLoss?.toFixed(2)}, ${logs.samplesPerSec.toFixed(0)} samples/s`);
+        },
+      });
+      model?.dispose();
+      model = result.model;
+      refresh(); // samples, reconstructions and the latent plane of this epoch's model
+      stopped = result.history.stopped === 'aborted';
+    }
+    const last = valLosses[valLosses.length - 1];
+    status(`${stopped ? 'stopped' : 'done'}: ${losses.length} epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s, test loss ${last?.toFixed(2)} nats`);
   } catch (err) {
     status(`training failed: ${(err as Error).message}`);
   } finally {
