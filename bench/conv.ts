@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import * as wv from '../src/node.js';
 import { CONV_RECIPE } from '../src/models/recipes.js';
 import type { StackPlan } from '../src/nn/stack.js';
+import { tf, tfConvVae, useTf } from './peers.js';
 
 export interface ConvRow { library: string; detail: string; threads: number; samplesPerSec: number; msPerStep: number }
 export interface ConvLayerRow { layer: string; shape: string; threads: number; msPerBatch: number; gflops: number }
@@ -33,6 +34,26 @@ export async function benchConvTraining(images: wv.Matrix, opts: { seconds: numb
     log(`conv train wavae ${threads}t ${((B / ms) * 1000).toFixed(0).padStart(6)} samples/s (${ms.toFixed(1)} ms per batch, ${steps} steps)`);
     layers.push(...convLayers(vae, threads));
     vae.dispose();
+  }
+  // TF.js: its cpu backend trains this model (slowly: one batch of 32 timed); its wasm backend has no Conv2DBackpropFilter
+  for (const backend of ['tfjs-cpu', 'tfjs-wasm'] as const) {
+    const detail = await useTf(backend);
+    const net = tfConvVae(1e-3);
+    const x = tf.tensor2d(images.data.subarray(0, 32 * 784), [32, 784]);
+    try {
+      net.step(x); // warm-up
+      const t0 = performance.now();
+      net.step(x);
+      const ms = ((performance.now() - t0) * B) / 32;
+      rows.push({ library: 'TensorFlow.js', detail, threads: 1, samplesPerSec: (B / ms) * 1000, msPerStep: ms });
+      log(`conv train ${detail}: ${((B / ms) * 1000).toFixed(1)} samples/s (one batch of 32 timed)`);
+    } catch (err) {
+      rows.push({ library: 'TensorFlow.js', detail: `${detail}: cannot train it (${(err as Error).message.split('\n')[0]})`, threads: 1, samplesPerSec: 0, msPerStep: NaN });
+      log(`conv train ${detail}: ${(err as Error).message.split('\n')[0]}`);
+    } finally {
+      x.dispose();
+      net.dispose();
+    }
   }
   const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });

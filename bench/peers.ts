@@ -93,3 +93,49 @@ export function tfVae(inputDim: number, hidden: number, latent: number, lr: numb
 }
 
 export { tf };
+
+/** The MNIST conv VAE of CONV_RECIPE in TF.js (NHWC, tf.layers-free: tf.conv2d / tf.conv2dTranspose on variables); step(x) trains on one batch. */
+export function tfConvVae(lr: number): { step: (x: tf.Tensor2D) => number; dispose: () => void } {
+  const conv = (k: number, cin: number, cout: number): { w: tf.Variable; b: tf.Variable } => {
+    const bound = 1 / Math.sqrt(cin * k * k);
+    return { w: tf.variable(tf.randomUniform([k, k, cin, cout], -bound, bound)), b: tf.variable(tf.randomUniform([cout], -bound, bound)) };
+  };
+  const [c1, c2] = [conv(4, 1, 32), conv(4, 32, 64)];
+  const transposed = (k: number, cout: number, cin: number): { w: tf.Variable; b: tf.Variable } => { // filters [k, k, out, in], a bias per output channel
+    const bound = 1 / Math.sqrt(cout * k * k);
+    return { w: tf.variable(tf.randomUniform([k, k, cout, cin], -bound, bound)), b: tf.variable(tf.randomUniform([cout], -bound, bound)) };
+  };
+  const [t1, t2] = [transposed(4, 32, 64), transposed(4, 1, 32)];
+  const [enc, mean, logvar, dec1, dec2] = [dense(3136, 256), dense(256, 20), dense(256, 20), dense(20, 256), dense(256, 3136)];
+  const optimizer = tf.train.adam(lr);
+  const vars = [c1, c2, t1, t2, enc, mean, logvar, dec1, dec2].flatMap((l) => [l.w, l.b]);
+  const loss = (x: tf.Tensor2D): tf.Scalar => {
+    const n = x.shape[0];
+    const img = tf.reshape(x, [n, 28, 28, 1]) as tf.Tensor4D;
+    const a1 = tf.relu(tf.add(tf.conv2d(img, c1.w as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]), c1.b)) as tf.Tensor4D;
+    const a2 = tf.relu(tf.add(tf.conv2d(a1, c2.w as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]), c2.b));
+    const h = tf.relu(tf.add(tf.matMul(tf.reshape(a2, [n, 3136]), enc.w), enc.b));
+    const mu = tf.add(tf.matMul(h, mean.w), mean.b);
+    const lv = tf.add(tf.matMul(h, logvar.w), logvar.b);
+    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(lv, 0.5)), tf.randomNormal(mu.shape)));
+    const d1 = tf.relu(tf.add(tf.matMul(z, dec1.w), dec1.b));
+    const d2 = tf.relu(tf.add(tf.matMul(d1, dec2.w), dec2.b));
+    const u1 = tf.relu(tf.add(tf.conv2dTranspose(tf.reshape(d2, [n, 7, 7, 64]) as tf.Tensor4D, t1.w as tf.Tensor4D, [n, 14, 14, 32], 2, 'same'), t1.b)) as tf.Tensor4D;
+    const logits = tf.reshape(tf.add(tf.conv2dTranspose(u1, t2.w as tf.Tensor4D, [n, 28, 28, 1], 2, 'same'), t2.b), [n, 784]);
+    const bce = tf.sum(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, x)), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))));
+    const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, lv), tf.square(mu)), tf.exp(lv))));
+    return tf.div(tf.add(bce, kl), n) as tf.Scalar;
+  };
+  return {
+    step: (x) => {
+      const l = optimizer.minimize(() => loss(x), true, vars) as tf.Scalar;
+      const v = l.dataSync()[0];
+      l.dispose();
+      return v;
+    },
+    dispose: () => {
+      for (const v of vars) v.dispose();
+      optimizer.dispose();
+    },
+  };
+}
