@@ -19,6 +19,8 @@ interface Plan {
   readonly aliases: readonly (readonly [number, number])[];
   /** Pairs [i, j] of buffer positions that must not overlap at all. */
   readonly disjoint: readonly (readonly [number, number])[];
+  /** The arguments by name for the kernel's rule, reused call after call. */
+  readonly values: Record<string, number>;
 }
 
 const ACT_CODES = Object.values(ACT_CODE);
@@ -38,7 +40,7 @@ function planOf(name: KernelName): Plan {
       (mayAlias ? aliases : disjoint).push([i, j]);
     });
   });
-  return { spec, args, dims, aliases, disjoint };
+  return { spec, args, dims, aliases, disjoint, values: {} };
 }
 
 const PLANS = Object.fromEntries(Object.keys(KERNELS).map((n) => [n, planOf(n as KernelName)])) as Record<KernelName, Plan>;
@@ -106,11 +108,13 @@ export function checkCall(name: KernelName, args: CallArg[], heapBase: number, h
   }
   // 4. aliasing
   for (const [i, j] of plan.disjoint) {
-    const [a, b] = [args[i], args[j]] as (Buf | null)[];
+    const a = args[i] as Buf | null;
+    const b = args[j] as Buf | null;
     if (a && b && overlap(a, b)) throw new WavaeError('INVALID_OPTION', `${name}: ${specs[i].name} must not overlap ${specs[j].name}`);
   }
   for (const [i, j] of plan.aliases) {
-    const [a, b] = [args[i], args[j]] as (Buf | null)[];
+    const a = args[i] as Buf | null;
+    const b = args[j] as Buf | null;
     if (a && b && a.off !== b.off && overlap(a, b)) throw new WavaeError('INVALID_OPTION', `${name}: ${specs[i].name} must not overlap ${specs[j].name}`);
   }
   // buffers to offsets, then the kernel's own rule (on offsets and scalars)
@@ -118,7 +122,7 @@ export function checkCall(name: KernelName, args: CallArg[], heapBase: number, h
     if (specs[i].kind === 'buf') args[i] = args[i] === null ? 0 : (args[i] as Buf).off;
   }
   if (plan.spec.rule) {
-    const values: Record<string, number> = {};
+    const values = plan.values;
     for (let i = 0; i < specs.length; i++) values[specs[i].name] = args[i] as number;
     const wrong = plan.spec.rule(values);
     if (wrong) throw new WavaeError('INVALID_OPTION', `${name}: ${wrong}`);
