@@ -218,5 +218,9 @@ describe('wavae train --arch: layer specs from the command line', () => {
     expectCleanFailure(run('train', '--arch', 'bad-arch.json', '--limit', '100', '--epochs', '1', '--out', 'bad-out'), /encoder\[1\] \(dense\): units must be an integer/);
     expectCleanFailure(run('train', '--arch', 'missing.json', '--limit', '100', '--out', 'bad-out'), /--arch missing.json: no such file/);
     expectCleanFailure(run('train', '--arch', 'conv', '--hidden', '64', '--limit', '100', '--out', 'bad-out'), /--hidden .* or --arch, not both/);
+    fs.writeFileSync(path.join(dir, 'typo-arch.json'), JSON.stringify({ encoder: [{ type: 'flatten' }], latentDim: 2 }));
+    expectCleanFailure(run('train', '--arch', 'typo-arch.json', '--limit', '100', '--out', 'bad-out'), /--arch typo-arch.json: unknown option 'latentDim'/);
+    expectCleanFailure(run('train', '--arch', '/dev/zero', '--limit', '100', '--out', 'bad-out'), /--arch \/dev\/zero: .*not a regular file/);
+    expect(fs.existsSync(path.join(dir, 'bad-out'))).toBe(false);
   });
 });

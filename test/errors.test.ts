@@ -51,6 +51,16 @@ for (const name of ['wasm', 'js'] as const) {
       expectError(() => be.adam_f32(a, be.alloc(12), be.alloc(12), be.alloc(12), 1, 1e-3, 1), 'INVALID_OPTION', /beta1 must be in \[0, 1\), got 1/);
     });
 
+    it('float scalars are checked as the float32 the kernel sees', async () => {
+      const { be, a } = await setup();
+      expectError(() => be.scale_f32(a, 1e39), 'INVALID_OPTION', /scale_f32: alpha must be a finite number, got "1e\+39 \(beyond float32\)"/);
+      const [m, v, g] = [be.alloc(12), be.alloc(12), be.alloc(12)];
+      expectError(() => be.adam_f32(a, m, v, g, 1, 1e-3, 0.9, 0.999, 1e-50), 'INVALID_OPTION', /adam_f32: eps must be > 0, got 1e-50 \(0 in float32\)/);
+      expectError(() => be.run('rmsprop_f32', [a, m, null, null, g, 12, 0.01, 0.999999999, 1e-8, 0, 0, 0]), 'INVALID_OPTION', /alpha must be in \[0, 1\), got 0.999999999 \(1 in float32\)/);
+      expectError(() => be.run('no_such_kernel' as never, []), 'INVALID_OPTION', /no kernel named no_such_kernel/);
+      expectError(() => be.run('toString' as never, []), 'INVALID_OPTION', /no kernel named toString/);
+    });
+
     it('aliasing that would corrupt results', async () => {
       const { be, a, b } = await setup();
       const sq = be.alloc(16);

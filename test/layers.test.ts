@@ -169,8 +169,18 @@ describe('layer specs that do not fit are INVALID_OPTION errors naming the layer
     expectError(() => new wv.VAE({ inputDim: 12, encoder: [{ type: 'dense', units: 4, activation: 'gelu' }], latentDim: 2 }), 'INVALID_OPTION', /activation must be one of/);
     expectError(() => new wv.VAE({ inputDim: 12, encoder: [{ type: 'dense', units: 4 }], decoder: [{ type: 'dense', units: 12, activation: 'sigmoid' }], latentDim: 2 }),
       'INVALID_OPTION', /decoder\[0\] \(dense\): the last layer gives the logits or means .* takes no activation/);
-    expectError(() => new wv.VAE({ inputDim: 12, encoder: 'dense' as never, latentDim: 2 }), 'INVALID_OPTION', /encoder must be an array of at most 64 layer specs/);
-    expectError(() => new wv.VAE({ inputDim: 12, encoder: Array.from({ length: 65 }, () => ({ type: 'flatten' })), latentDim: 2 }), 'INVALID_OPTION', /at most 64/);
+    expectError(() => new wv.VAE({ inputDim: 12, encoder: 'dense' as never, latentDim: 2 }), 'INVALID_OPTION', /encoder must be an array of at most 128 layer specs/);
+    expectError(() => new wv.VAE({ inputDim: 12, encoder: Array.from({ length: 129 }, () => ({ type: 'flatten' })), latentDim: 2 }), 'INVALID_OPTION', /at most 128/);
+  });
+
+  it('bounds: 126 hidden layers (the decoder adds one, an image encoder its flatten), 2^26 values per row of any layer', () => {
+    const deep = new wv.VAE({ inputShape: [1, 4, 4], hiddenDims: Array(126).fill(3), latentDim: 2 });
+    expect(deep.decoder.resolved.length).toBe(128); // 126 mirrored, the output layer, the reshape
+    deep.dispose();
+    expectError(() => new wv.VAE({ inputDim: 10, hiddenDims: Array(127).fill(3) }), 'INVALID_OPTION', /hiddenDims may list at most 126 layers/);
+    expectError(() => new wv.VAE({ inputDim: 4, encoder: [{ type: 'dense', units: 4 }],
+      decoder: [{ type: 'dense', units: 4 }, { type: 'reshape', shape: [1, 2, 2] }, { type: 'conv2dTranspose', filters: 64, kernelSize: 1024, stride: 1024 }, { type: 'flatten' }, { type: 'dense', units: 4 }] }),
+    'INVALID_OPTION', /decoder\[2\] \(conv2dTranspose\): its output \[64, 2048, 2048\] from \[1, 2, 2\] has 268435456 values per row, more than 67108864/);
   });
 
   it('shorthand and specs together, a decoder without an encoder, inputDim against inputShape', () => {
@@ -190,7 +200,7 @@ describe('layer specs that do not fit are INVALID_OPTION errors naming the layer
     };
     expectError(() => wv.load(withConfig((c) => { c.encoder[0].units = 9; })), 'CORRUPT_FILE', /'encoder.0.weight' has shape \[8, 12\], the architecture needs \[9, 12\]/);
     expectError(() => wv.load(withConfig((c) => { c.encoder[0].type = 'dence'; })), 'CORRUPT_FILE', /architecture is invalid: .*a layer spec needs a type/);
-    expectError(() => wv.load(withConfig((c) => { c.encoder = Array.from({ length: 100000 }, () => ({ type: 'flatten' })); })), 'CORRUPT_FILE', /at most 64/);
+    expectError(() => wv.load(withConfig((c) => { c.encoder = Array.from({ length: 100000 }, () => ({ type: 'flatten' })); })), 'CORRUPT_FILE', /at most 128/);
     vae.dispose();
   });
 });

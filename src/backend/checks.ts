@@ -59,7 +59,8 @@ function overlap(a: Buf, b: Buf): boolean {
  * heapBase and heapFloats bound the buffers.
  */
 export function checkCall(name: KernelName, args: CallArg[], heapBase: number, heapFloats: number): number[] {
-  const plan = PLANS[name];
+  const plan = Object.hasOwn(PLANS, name) ? PLANS[name] : null;
+  if (!plan) throw new WavaeError('INVALID_OPTION', `run: no kernel named ${String(name)}`);
   const specs = plan.args;
   if (args.length !== specs.length) throw new WavaeError('INVALID_OPTION', `${name}: takes ${specs.length} arguments, got ${args.length}`);
   // 1. buffer handles, inside the heap
@@ -89,11 +90,12 @@ export function checkCall(name: KernelName, args: CallArg[], heapBase: number, h
       if (!ACT_CODES.includes(v)) throw new WavaeError('INVALID_OPTION', `${name}: ${s.name} must be an activation code, got ${String(v)}`);
     } else if (s.kind === 'number') {
       if (typeof v !== 'number') throw new WavaeError('INVALID_OPTION', `${name}: ${s.name} must be a number, got ${typeof v}`);
-    } else {
-      if (!Number.isFinite(v)) checkFinite(`${name}: ${s.name}`, v);
-      if (s.min !== undefined && (s.minOpen ? !(v > s.min) : !(v >= s.min)) || s.max !== undefined && !(v < s.max)) {
+    } else { // the kernel sees float32: check the value it will see (1e39 is Infinity there, 1e-50 is 0, 0.999999999 is 1)
+      const v32 = Math.fround(v);
+      if (!Number.isFinite(v32)) checkFinite(`${name}: ${s.name}`, Number.isFinite(v) ? `${v} (beyond float32)` : v);
+      if (s.min !== undefined && (s.minOpen ? !(v32 > s.min) : !(v32 >= s.min)) || s.max !== undefined && !(v32 < s.max)) {
         const range = s.max === undefined ? `> ${s.min}` : `in [${s.min}, ${s.max})`;
-        throw new WavaeError('INVALID_OPTION', `${name}: ${s.name} must be ${range}, got ${v}`);
+        throw new WavaeError('INVALID_OPTION', `${name}: ${s.name} must be ${range}, got ${v}${v32 !== v ? ` (${v32} in float32)` : ''}`);
       }
     }
   }

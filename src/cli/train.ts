@@ -1,9 +1,9 @@
 // `wavae train`: trains an AE or a VAE on MNIST or the user's data and writes the model, a
 // training log (JSON lines) and pictures into the output folder.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { plot } from 'asciichart';
-import { WavaeError } from '../errors.js';
+import { WavaeError, checkKeys } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
 import { Autoencoder } from '../models/autoencoder.js';
 import { CONV_RECIPE, DEFAULT_RECIPE } from '../models/recipes.js';
@@ -245,6 +245,8 @@ function architectureOption(arch: string, shape: [number, number] | null, inputD
   if (arch === 'conv') return { inputShape: imageShape(), encoder: CONV_RECIPE.model.encoder as LayerSpec[] };
   let spec: unknown;
   try {
+    const stat = statSync(arch);
+    if (!stat.isFile() || stat.size > 1 << 20) throw new Error(stat.isFile() ? 'more than 1 MiB' : 'not a regular file');
     spec = JSON.parse(readFileSync(arch, 'utf8'));
   } catch (err) {
     throw new WavaeError('INVALID_OPTION', `--arch ${arch}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not a JSON file of layer specs (${(err as Error).message})`}`);
@@ -252,6 +254,7 @@ function architectureOption(arch: string, shape: [number, number] | null, inputD
   if (typeof spec !== 'object' || spec === null || !Array.isArray((spec as { encoder?: unknown }).encoder)) {
     throw new WavaeError('INVALID_OPTION', `--arch ${arch}: expected { "encoder": [layer specs], "decoder": [layer specs] (optional) }`);
   }
+  checkKeys(`--arch ${arch}`, spec, ['encoder', 'decoder', 'inputShape']);
   const o = spec as { encoder: LayerSpec[]; decoder?: LayerSpec[]; inputShape?: number[] }; // the model checks every spec
   return { inputShape: o.inputShape ?? imageShape(), encoder: o.encoder, ...(o.decoder !== undefined ? { decoder: o.decoder } : {}) };
 }

@@ -6,7 +6,7 @@ import type { Act } from '../backend/index.js';
 import { WavaeError, checkInt, checkKeys, describe, orDefault } from '../errors.js';
 import { ACTIVATIONS, showShape, size, type LayerSpec, type ResolvedLayer, type Shape } from '../nn/layer.js';
 import { ParamLayout, type TensorSpec, type TensorView } from '../nn/params.js';
-import { resolveStack, stackOutput, stackSpecs, stackTensors } from '../nn/stack.js';
+import { MAX_LAYERS, resolveStack, stackOutput, stackSpecs, stackTensors } from '../nn/stack.js';
 
 /** The option names both models take. */
 export const COMMON_KEYS = ['inputDim', 'inputShape', 'hiddenDims', 'encoder', 'decoder', 'latentDim', 'activation', 'weightDecay', 'seed'];
@@ -61,8 +61,8 @@ export function checkCommon(name: string, options: unknown, keys: readonly strin
     if (!Array.isArray(dims) || dims.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new WavaeError('INVALID_OPTION', `${name}: hiddenDims must be an array of integers >= 1, got ${describe(dims)}`);
     }
-    if (dims.length > 64 || dims.some((d) => d > 1 << 24)) {
-      throw new WavaeError('INVALID_OPTION', `${name}: hiddenDims may list at most 64 layers of at most ${1 << 24} units, got ${describe(dims)}`);
+    if (dims.length > MAX_LAYERS - 2 || dims.some((d) => d > 1 << 24)) { // the decoder adds its output layer, an image encoder its flatten
+      throw new WavaeError('INVALID_OPTION', `${name}: hiddenDims may list at most ${MAX_LAYERS - 2} layers of at most ${1 << 24} units, got ${describe(dims)}`);
     }
     hiddenDims = [...dims] as number[];
   }

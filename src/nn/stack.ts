@@ -24,7 +24,10 @@ export interface StackOptions {
 }
 
 /** Most layers in one stack (a bound on what a model file may ask for). */
-export const MAX_LAYERS = 64;
+export const MAX_LAYERS = 128;
+
+/** Most values in one row of any layer's output (the bound on inputShape too). */
+export const MAX_ROW_VALUES = 1 << 26;
 
 /** Resolves specs (plain JSON) from the input shape on: every layer's spec with defaults, shapes and name. */
 export function resolveStack(prefix: string, specs: unknown, input: Shape, options: StackOptions): ResolvedLayer[] {
@@ -45,6 +48,9 @@ export function resolveStack(prefix: string, specs: unknown, input: Shape, optio
     }
     const last = options.lastLinear && i === lastParameterised;
     const { spec: full, output } = layerType.resolve(spec as Record<string, unknown>, shape, { where, activation: last ? 'identity' : options.activation, last });
+    if (size(output) > MAX_ROW_VALUES) {
+      throw new WavaeError('INVALID_OPTION', `${where}: its output ${showShape(output)} from ${showShape(shape)} has ${size(output)} values per row, more than ${MAX_ROW_VALUES}`);
+    }
     resolved.push({ spec: full, input: shape, output, name: layerType.parameterised ? `${prefix}.${index++}` : null });
     shape = output;
   });
