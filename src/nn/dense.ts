@@ -66,7 +66,7 @@ export class Dense implements Layer {
   readonly passThrough = false;
   readonly workspace: readonly number[] = [];
 
-  constructor(readonly spec: DenseSpec, store: ParamStore, readonly resolved: ResolvedLayer = resolvedOf(spec)) {
+  constructor(readonly spec: DenseSpec, store: ParamStore, readonly resolved: ResolvedLayer) {
     this.w = store.param(`${spec.name}.weight`);
     this.b = store.param(`${spec.name}.bias`);
     this.dw = store.grad(`${spec.name}.weight`);
@@ -92,10 +92,6 @@ export class Dense implements Layer {
     be.col_sum_f32(this.db, dout, n, nout, 0);
     if (dinp) be.gemm_f32(false, false, n, nin, nout, 1, dout, this.w, dinpBeta, dinp);
   }
-}
-
-function resolvedOf(spec: DenseSpec): ResolvedLayer {
-  return { spec: { type: 'dense', units: spec.nout, activation: spec.act }, input: [spec.nin], output: [spec.nout], name: spec.name };
 }
 
 function denseSpecOf(layer: ResolvedLayer): DenseSpec {

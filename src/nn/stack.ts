@@ -77,13 +77,6 @@ export function stackSpecs(layers: readonly ResolvedLayer[]): LayerSpec[] {
   return layers.map((l) => l.spec);
 }
 
-/** A shape check for messages: what a stack must end at. */
-export function checkStackEnd(what: string, got: Shape, want: Shape): void {
-  if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
-    throw new WavaeError('INVALID_OPTION', `${what} ends at shape ${showShape(got)}, expected ${showShape(want)}`);
-  }
-}
-
 /** Per-batch-size buffers of a Stack: each computing layer's output and its gradient, (capacity, output size). */
 export class StackPlan {
   readonly outs: Rows[];
