@@ -56,6 +56,22 @@ function dense(nin: number, nout: number): { w: tf.Variable; b: tf.Variable } {
   return { w: tf.variable(tf.randomUniform([nin, nout], -bound, bound)), b: tf.variable(tf.randomUniform([nout], -bound, bound)) };
 }
 
+/** A TF.js training step as its users write it (optimizer.minimize over the variables), and the disposal of what it holds. */
+function trainer(optimizer: tf.Optimizer, loss: (x: tf.Tensor2D) => tf.Scalar, vars: tf.Variable[]): { step: (x: tf.Tensor2D) => number; dispose: () => void } {
+  return {
+    step: (x) => {
+      const cost = optimizer.minimize(() => loss(x), true, vars) as tf.Scalar;
+      const v = cost.dataSync()[0];
+      cost.dispose();
+      return v;
+    },
+    dispose: () => {
+      for (const v of vars) v.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
 /** The benchmark VAE (784-400-20, ReLU, Bernoulli, Adam 1e-3) in TF.js; step(x) trains on one batch. */
 export function tfVae(inputDim: number, hidden: number, latent: number, lr: number): { step: (x: tf.Tensor2D) => number; dispose: () => void } {
   const enc = dense(inputDim, hidden);
@@ -78,18 +94,7 @@ export function tfVae(inputDim: number, hidden: number, latent: number, lr: numb
     const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, lv), tf.square(mu)), tf.exp(lv))));
     return tf.div(tf.add(bce, kl), n) as tf.Scalar;
   };
-  return {
-    step: (x) => {
-      const cost = optimizer.minimize(() => loss(x), true, vars) as tf.Scalar;
-      const v = cost.dataSync()[0];
-      cost.dispose();
-      return v;
-    },
-    dispose: () => {
-      vars.forEach((v) => v.dispose());
-      optimizer.dispose();
-    },
-  };
+  return trainer(optimizer, loss, vars);
 }
 
 export { tf };
@@ -126,16 +131,5 @@ export function tfConvVae(lr: number): { step: (x: tf.Tensor2D) => number; dispo
     const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, lv), tf.square(mu)), tf.exp(lv))));
     return tf.div(tf.add(bce, kl), n) as tf.Scalar;
   };
-  return {
-    step: (x) => {
-      const l = optimizer.minimize(() => loss(x), true, vars) as tf.Scalar;
-      const v = l.dataSync()[0];
-      l.dispose();
-      return v;
-    },
-    dispose: () => {
-      for (const v of vars) v.dispose();
-      optimizer.dispose();
-    },
-  };
+  return trainer(optimizer, loss, vars);
 }

@@ -115,15 +115,19 @@ export interface RefLayer {
   name: string | null;
 }
 
-/** Conv2d in float64, PyTorch's definition: x (n, c, h, w), weight (f, c, kh, kw), bias (f). */
-function conv2d(p: Params, l: RefLayer, x: Float64Array, n: number): Float64Array {
+/** A conv layer's shapes (input c, h, w; output f, ho, wo), kernel, stride, padding, weight and bias. */
+function convOf(p: Params, l: RefLayer) {
   const [c, h, w] = l.input;
   const [f, ho, wo] = l.output;
   const [kh, kw] = l.spec.kernelSize as number[];
   const [sh, sw] = l.spec.stride as number[];
   const [ph, pw] = l.spec.padding as number[];
-  const W = p[`${l.name}.weight`];
-  const b = p[`${l.name}.bias`];
+  return { c, h, w, f, ho, wo, kh, kw, sh, sw, ph, pw, W: p[`${l.name}.weight`], b: p[`${l.name}.bias`] };
+}
+
+/** Conv2d in float64, PyTorch's definition: x (n, c, h, w), weight (f, c, kh, kw), bias (f). */
+function conv2d(p: Params, l: RefLayer, x: Float64Array, n: number): Float64Array {
+  const { c, h, w, f, ho, wo, kh, kw, sh, sw, ph, pw, W, b } = convOf(p, l);
   const y = new Float64Array(n * f * ho * wo);
   for (let s = 0; s < n; s++) for (let o = 0; o < f; o++) for (let oy = 0; oy < ho; oy++) for (let ox = 0; ox < wo; ox++) {
     let acc = b[o];
@@ -139,13 +143,7 @@ function conv2d(p: Params, l: RefLayer, x: Float64Array, n: number): Float64Arra
 
 /** ConvTranspose2d in float64, PyTorch's definition: x (n, c, h, w), weight (c, f, kh, kw), bias (f): each input pixel scatters its kernel. */
 function conv2dTranspose(p: Params, l: RefLayer, x: Float64Array, n: number): Float64Array {
-  const [c, h, w] = l.input;
-  const [f, ho, wo] = l.output;
-  const [kh, kw] = l.spec.kernelSize as number[];
-  const [sh, sw] = l.spec.stride as number[];
-  const [ph, pw] = l.spec.padding as number[];
-  const W = p[`${l.name}.weight`];
-  const b = p[`${l.name}.bias`];
+  const { c, h, w, f, ho, wo, kh, kw, sh, sw, ph, pw, W, b } = convOf(p, l);
   const y = new Float64Array(n * f * ho * wo);
   for (let s = 0; s < n; s++) for (let ci = 0; ci < c; ci++) for (let iy = 0; iy < h; iy++) for (let ix = 0; ix < w; ix++) {
     const v = x[((s * c + ci) * h + iy) * w + ix];
