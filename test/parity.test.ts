@@ -138,7 +138,7 @@ for (const act of ACTS) {
   }
 }
 
-for (const [rows, cols] of [[1, 1], [3, 17], [129, 5], [128, 400]]) {
+for (const [rows, cols] of [[1, 1], [3, 17], [129, 5], [128, 400], [5, 37]]) {
   for (const beta of [0, 0.5]) {
     // float32 sums in row order on both sides: rows U sum|x| bounds both; beta adds 2 roundings.
     cases.push({
@@ -361,6 +361,7 @@ const convOut = (h: number, k: number, s: number, p: number): number => Math.flo
 const CONV_SHAPES: [n: number, c: number, h: number, w: number, k: number, s: number, p: number][] = [
   [1, 1, 5, 5, 1, 1, 0], [3, 3, 7, 5, 3, 1, 1], [2, 17, 9, 11, 3, 2, 1], [1, 3, 13, 13, 4, 2, 1], [2, 3, 11, 9, 5, 3, 2],
   [1, 1, 28, 28, 4, 2, 1], [3, 5, 6, 7, 4, 3, 0], [129, 2, 5, 5, 3, 2, 1], [1, 4, 3, 3, 5, 1, 2],
+  [2, 6, 9, 10, 4, 1, 2], [1, 2, 12, 13, 6, 2, 1], // kw 4 at stride 1, and a kernel row longer than a vector (interior fast paths)
 ];
 for (const [n, c, h, w, k, st, pad] of CONV_SHAPES) {
   const [ho, wo] = [convOut(h, k, st, pad), convOut(w, k, st, pad)];
@@ -382,7 +383,7 @@ for (const [n, c, h, w, k, st, pad] of CONV_SHAPES) {
     });
   }
 }
-for (const [batch, rows, cols] of [[1, 1, 1], [3, 17, 5], [2, 49, 64], [129, 3, 4]]) {
+for (const [batch, rows, cols] of [[1, 1, 1], [3, 17, 5], [2, 49, 64], [129, 3, 4], [2, 6, 10], [1, 8, 4]]) {
   for (const beta of [0, -0.5]) {
     cases.push({
       op: 'transpose_f32', label: `${batch}x${rows}x${cols} beta=${beta}`,
@@ -403,7 +404,7 @@ for (const act of ACTS) {
     });
   }
 }
-for (const [n, c, hw] of [[1, 1, 1], [3, 5, 17], [129, 2, 49]]) {
+for (const [n, c, hw] of [[1, 1, 1], [3, 5, 17], [129, 2, 49], [2, 9, 3]]) {
   for (const beta of [0, 1]) {
     cases.push({
       op: 'chan_sum_f32', label: `n=${n} c=${c} hw=${hw} beta=${beta}`,

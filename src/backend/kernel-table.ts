@@ -107,6 +107,7 @@ export const KERNELS = {
   act_backward_f32: {
     args: [buf('dinp', 'out', ['len'], { alias: ['dout'] }), buf('dout', 'in', ['len']), buf('out', 'in', ['len']), int('len'), ...act()],
     rule: leakySlope,
+    split: { by: 'range', len: 'len' },
   },
   /** out (cols) = beta out + the column sums of inp (rows, cols), in float32 in row order */
   col_sum_f32: {
