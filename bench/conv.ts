@@ -1,13 +1,15 @@
 // The MNIST conv VAE (CONV_RECIPE: conv2d 32 and 64, 4x4 stride 2; dense 256; latent 20; the
 // mirrored decoder; batch 128, Adam 1e-3): training throughput of wavae on one and two threads,
-// PyTorch in a child process in its fastest settings (bench/torch/train_vae.py; skipped with the
-// reason when torch is missing), and each conv layer's forward + backward GFLOPS at its shape.
+// on this Node and on Node 24 (a child process, bench/conv-node.ts, on scripts/node24.mjs's
+// binary), PyTorch in a child process in its fastest settings (bench/torch/train_vae.py; skipped
+// with the reason when torch is missing), TF.js, and each conv layer's forward + backward GFLOPS.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import * as wv from '../src/node.js';
 import { CONV_RECIPE } from '../src/models/recipes.js';
 import type { StackPlan } from '../src/nn/stack.js';
 import { tf, tfConvVae, useTf } from './peers.js';
+import { node24 } from '../scripts/node24.mjs';
 
 export interface ConvRow { library: string; detail: string; threads: number; samplesPerSec: number; msPerStep: number }
 export interface ConvLayerRow { layer: string; shape: string; threads: number; msPerBatch: number; gflops: number }
@@ -15,26 +17,49 @@ export interface ConvLayerRow { layer: string; shape: string; threads: number; m
 const B = 128;
 const newVae = (): wv.VAE => new wv.VAE({ ...CONV_RECIPE.model, seed: 1 } as ConstructorParameters<typeof wv.VAE>[0]);
 
-/** Training samples/s of wavae (1 and 2 threads) and PyTorch (1 thread; best 2-core setting). */
-export async function benchConvTraining(images: wv.Matrix, opts: { seconds: number; log?: (s: string) => void }): Promise<{ rows: ConvRow[]; layers: ConvLayerRow[]; torch: string | null }> {
+/** wavae's training samples/s on `threads` threads in this process (the engine's default kernel variant); the model is left for the layer timings. */
+export async function wavaeConvRow(images: wv.Matrix, threads: number, seconds: number): Promise<{ row: ConvRow; vae: wv.VAE; steps: number }> {
+  await wv.init({ threads });
+  const vae = newVae();
+  await vae.fit(wv.matrix(B * 2, 784, images.data.subarray(0, B * 2 * 784)), { epochs: 1, batchSize: B, shuffle: false }); // warm-up
+  const t0 = performance.now();
+  await vae.fit(wv.matrix(B * 3, 784, images.data.subarray(0, B * 3 * 784)), { epochs: 1, batchSize: B, shuffle: false });
+  const steps = Math.max(3, Math.min(Math.floor(images.rows / B), Math.round((seconds * 1000) / ((performance.now() - t0) / 3))));
+  const t1 = performance.now();
+  await vae.fit(wv.matrix(steps * B, 784, images.data.subarray(0, steps * B * 784)), { epochs: 1, batchSize: B, shuffle: false });
+  const ms = (performance.now() - t1) / steps;
+  const detail = `wavae wasm (${wv.kernelVariant()}), Node ${process.versions.node}, ${wv.threadCount()} thread${wv.threadCount() > 1 ? 's' : ''}`;
+  return { row: { library: 'wavae', detail, threads, samplesPerSec: (B / ms) * 1000, msPerStep: ms }, vae, steps };
+}
+
+/** Training samples/s of wavae (1 and 2 threads; on Node 24 too, in a child process), TF.js and PyTorch (1 thread; best 2-core setting). */
+export async function benchConvTraining(images: wv.Matrix, opts: { seconds: number; log?: (s: string) => void }): Promise<{ rows: ConvRow[]; layers: ConvLayerRow[]; torch: string | null; node24: string | null }> {
   const log = opts.log ?? console.log;
   const rows: ConvRow[] = [];
   const layers: ConvLayerRow[] = [];
   for (const threads of [1, 2]) {
-    await wv.init({ threads });
-    const vae = newVae();
-    await vae.fit(wv.matrix(B * 2, 784, images.data.subarray(0, B * 2 * 784)), { epochs: 1, batchSize: B, shuffle: false }); // warm-up
-    const t0 = performance.now();
-    await vae.fit(wv.matrix(B * 3, 784, images.data.subarray(0, B * 3 * 784)), { epochs: 1, batchSize: B, shuffle: false });
-    const steps = Math.max(3, Math.min(Math.floor(images.rows / B), Math.round((opts.seconds * 1000) / ((performance.now() - t0) / 3))));
-    const t1 = performance.now();
-    await vae.fit(wv.matrix(steps * B, 784, images.data.subarray(0, steps * B * 784)), { epochs: 1, batchSize: B, shuffle: false });
-    const ms = (performance.now() - t1) / steps;
-    rows.push({ library: 'wavae', detail: `wavae wasm (${wv.kernelVariant()}), ${threads} thread${threads > 1 ? 's' : ''}`, threads, samplesPerSec: (B / ms) * 1000, msPerStep: ms });
-    log(`conv train wavae ${threads}t ${((B / ms) * 1000).toFixed(0).padStart(6)} samples/s (${ms.toFixed(1)} ms per batch, ${steps} steps)`);
+    const { row, vae, steps } = await wavaeConvRow(images, threads, opts.seconds);
+    rows.push(row);
+    log(`conv train ${row.detail}: ${row.samplesPerSec.toFixed(0).padStart(6)} samples/s (${row.msPerStep.toFixed(1)} ms per batch, ${steps} steps)`);
     layers.push(...convLayers(vae, threads));
     vae.dispose();
   }
+  // the same rows on Node 24 (relaxed SIMD is its default), in a child process on the Node 24 of scripts/node24.mjs
+  const n24 = node24();
+  let node24Why: string | null = n24.why;
+  if (n24.path) {
+    for (const threads of [1, 2]) {
+      const r = spawnSync(n24.path, ['scripts/run-ts.mjs', 'bench/conv-node.ts', '--threads', String(threads), '--seconds', String(opts.seconds)], { encoding: 'utf8' });
+      if (r.status !== 0) {
+        node24Why = `bench/conv-node.ts failed on Node 24: ${r.stderr.trim().split('\n').slice(-1)[0]}`;
+        break;
+      }
+      const row = JSON.parse(r.stdout.trim().split('\n').pop() as string) as ConvRow;
+      rows.push(row);
+      log(`conv train ${row.detail}: ${row.samplesPerSec.toFixed(0).padStart(6)} samples/s (${row.msPerStep.toFixed(1)} ms per batch)`);
+    }
+  }
+  if (node24Why) log(`conv train on Node 24: left out (${node24Why})`);
   // TF.js: its cpu backend trains this model (slowly: one batch of 32 timed); its wasm backend has no Conv2DBackpropFilter
   for (const backend of ['tfjs-cpu', 'tfjs-wasm'] as const) {
     const detail = await useTf(backend);
@@ -60,21 +85,27 @@ export async function benchConvTraining(images: wv.Matrix, opts: { seconds: numb
   if (probe.status !== 0) {
     const why = 'PyTorch is not installed (apt-get install python3-torch libopenblas0-pthread); its rows are left out';
     log(`conv train torch: ${why}`);
-    return { rows, layers, torch: why };
+    return { rows, layers, torch: why, node24: node24Why };
   }
-  // one intra-op thread with OpenBLAS on one; on two cores, both settings of (intra-op, OpenBLAS) threads, the better one kept
-  const torchRun = (intra: number, blas: number): ConvRow => {
-    const r = spawnSync(python, ['bench/torch/train_vae.py', '--arch', 'conv', '--threads', String(intra), '--seconds', String(opts.seconds)],
-      { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: String(blas), OMP_NUM_THREADS: String(intra) } });
+  // PyTorch at its fastest: one intra-op thread with OpenBLAS on one; on two cores, both settings of
+  // (intra-op, OpenBLAS) threads. Each with the machine's OpenBLAS settings and, where the machine
+  // pins OpenBLAS to an older core type (OPENBLAS_CORETYPE, for old builds' sake), without them:
+  // OpenBLAS then picks this CPU's own kernels. The fastest of each is kept.
+  const pinned = process.env.OPENBLAS_CORETYPE !== undefined || process.env.OPENBLAS_L2_SIZE !== undefined;
+  const torchRun = (intra: number, blas: number, native: boolean): ConvRow => {
+    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(blas), OMP_NUM_THREADS: String(intra) };
+    if (native) { delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE; }
+    const r = spawnSync(python, ['bench/torch/train_vae.py', '--arch', 'conv', '--threads', String(intra), '--seconds', String(opts.seconds)], { encoding: 'utf8', env });
     if (r.status !== 0) throw new Error(`bench/torch/train_vae.py failed: ${r.stderr}`);
     const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
-    return { library: 'PyTorch', detail: `PyTorch ${out.torch}, ${intra} intra-op thread${intra > 1 ? 's' : ''}, OpenBLAS on ${blas}`, threads: Math.max(intra, blas), samplesPerSec: out.samplesPerSec, msPerStep: out.msPerStep };
+    return { library: 'PyTorch', detail: `PyTorch ${out.torch}, ${intra} intra-op thread${intra > 1 ? 's' : ''}, OpenBLAS on ${blas} (${out.openblas})`, threads: Math.max(intra, blas), samplesPerSec: out.samplesPerSec, msPerStep: out.msPerStep };
   };
-  rows.push(torchRun(1, 1));
-  const two = [torchRun(1, 2), torchRun(2, 1)].sort((a, b) => b.samplesPerSec - a.samplesPerSec);
-  rows.push(two[0]);
+  const fastest = (runs: ConvRow[]): ConvRow => runs.sort((a, b) => b.samplesPerSec - a.samplesPerSec)[0];
+  const settings = pinned ? [false, true] : [false];
+  rows.push(fastest(settings.map((native) => torchRun(1, 1, native))));
+  rows.push(fastest(settings.flatMap((native) => [torchRun(1, 2, native), torchRun(2, 1, native)])));
   for (const r of rows.slice(-2)) log(`conv train torch ${r.detail}: ${r.samplesPerSec.toFixed(0)} samples/s`);
-  return { rows, layers, torch: null };
+  return { rows, layers, torch: null, node24: node24Why };
 }
 
 /** Each conv layer's forward + backward (weight and input gradients) at batch 128, timed on the model's own buffers. */

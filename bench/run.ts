@@ -60,12 +60,13 @@ if (want('train') && mnist) {
 }
 
 if (want('conv') && mnist) {
-  const { rows, layers, torch } = await benchConvTraining(mnist.train.images, { seconds: quick ? 1.5 : 8 });
-  results.conv = { rows, layers, torch };
+  const { rows, layers, torch, node24 } = await benchConvTraining(mnist.train.images, { seconds: quick ? 1.5 : 8 });
+  results.conv = { rows, layers, torch, node24 };
   const torch1 = rows.find((r) => r.library === 'PyTorch' && r.threads === 1)?.samplesPerSec;
   const torchBest = Math.max(0, ...rows.filter((r) => r.library === 'PyTorch').map((r) => r.samplesPerSec)) || undefined;
   md.push('## Conv VAE training (CONV_RECIPE: conv 32, 64 4x4/2, dense 256, latent 20, mirrored decoder; batch 128, Adam 1e-3; samples/s)\n',
     torch ? `PyTorch: ${torch}.\n\n` : '',
+    node24 ? `Node 24: ${node24}.\n\n` : '',
     markdownTable(['library', 'setting', 'samples/s', 'ms per batch', 'vs PyTorch, 1 thread', 'vs PyTorch, best on 2 cores'],
       rows.map((r) => [r.library, r.detail, r.samplesPerSec.toFixed(0), r.msPerStep.toFixed(1), x(r.samplesPerSec, torch1), x(r.samplesPerSec, torchBest)])),
     '\n### Conv layers, forward + both backward products, batch 128\n',

@@ -56,4 +56,15 @@ n = max(5, int(a.seconds / per))
 best = float('inf')
 for _ in range(3):
     t0 = time.perf_counter(); steps(n); best = min(best, (time.perf_counter() - t0) / n)
-print(json.dumps({'arch': a.arch, 'threads': a.threads, 'torch': torch.__version__, 'msPerStep': best * 1000, 'samplesPerSec': 128 / best}))
+def openblas_core():
+    # the OpenBLAS kernels in use (OPENBLAS_CORETYPE pins them; unset, OpenBLAS picks this CPU's)
+    try:
+        import ctypes
+        libs = {l.split()[-1] for l in open('/proc/self/maps') if 'libopenblas' in l}
+        lib = ctypes.CDLL(sorted(libs)[0])
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return 'OpenBLAS ' + lib.openblas_get_corename().decode() + ' kernels'
+    except Exception as e:
+        return 'OpenBLAS kernels unknown: %s' % e
+
+print(json.dumps({'arch': a.arch, 'threads': a.threads, 'torch': torch.__version__, 'openblas': openblas_core(), 'msPerStep': best * 1000, 'samplesPerSec': 128 / best}))
