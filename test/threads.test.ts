@@ -27,6 +27,8 @@ const SHAPES: [boolean, boolean, number, number, number][] = [
   [false, true, 3, 1030, 1400], [true, true, 17, 1030, 257], [false, false, 129, 33, 1025], [true, false, 5, 2049, 411],
   [false, true, 128, 20, 400], [false, false, 128, 20, 400], [true, false, 400, 20, 128], [true, true, 131, 9, 1000],
   [false, false, 11, 20, 4000], [true, false, 70, 13, 700],
+  // taller than wide (split by rows, each thread packing its own rows of op(A)), every transpose
+  [false, true, 1003, 40, 300], [true, false, 997, 48, 260], [false, false, 613, 35, 300], [true, true, 701, 64, 33],
   // small m with outputs wider than the unpacked path's row buffer (KC * NC = 262144 columns)
   [false, true, 1, 300000, 8], [false, false, 2, 300000, 3], [true, false, 3, 262150, 2],
 ];

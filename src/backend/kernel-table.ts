@@ -45,8 +45,8 @@ export interface ScalarArg {
 export type ArgSpec = BufArg | ScalarArg;
 
 /**
- * How threads split a kernel (split-ops.ts): 'gemm' by 8-column tiles of C (narrow outputs by
- * rows); 'range' by 16-float ranges of `len` (every buffer moves); 'rows' by rows of the `rows`
+ * How threads split a kernel (split-ops.ts): 'gemm' by 8-column tiles of C (outputs taller
+ * than wide, and narrow ones, by rows); 'range' by 16-float ranges of `len` (every buffer moves); 'rows' by rows of the `rows`
  * argument (buffers whose shape starts with it move; the returned total is re-summed from
  * `rowloss`, so only calls with a rowloss split); 'blocks' by blocks of a sum of squares.
  */

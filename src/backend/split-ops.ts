@@ -17,8 +17,8 @@ interface Move {
 }
 
 /**
- * A kernel the pool splits: 'gemm' by columns of C (`len`: n), 'gemmRows' for narrow outputs by
- * rows of C (`len`: m; every part more than GEMM_MR rows); 'range' by elements of `len` and
+ * A kernel the pool splits: 'gemm' by columns of C (`len`: n), 'gemmRows' for tall or narrow outputs
+ * by rows of C (`len`: m; every part more than GEMM_MR rows); 'range' by elements of `len` and
  * 'rows' by rows (`len`: rows), moving the buffers as `moves` says; 'blocks' (a sum of squares of
  * `len` floats from argument 0, in blocks of argument `block` floats) by blocks, each block's
  * result going to `partials`, which the caller sums in order. Positions are of the kernel's

@@ -141,7 +141,10 @@ export class WasmKernels implements Kernels {
         const [cols, rows] = [opNumber(name, 'gemm'), opNumber(name, 'gemmRows')];
         const [m, n, k] = ['m', 'n', 'k'].map((d) => argIndex(name, d));
         return (...a: number[]) => {
-          const op = this.runner && a[m] * a[n] * a[k] >= SPLIT_GEMM_MADDS ? (a[n] >= 32 ? cols : this.rowParts(a[m]) ? rows : -1) : -1;
+          // by rows where C is taller than wide (each thread then packs its own rows of op(A) and all
+          // of the smaller op(B), not all of op(A)), else by columns; narrow outputs by rows
+          const op = !this.runner || a[m] * a[n] * a[k] < SPLIT_GEMM_MADDS ? -1
+            : a[m] > a[n] && this.rowParts(a[m]) ? rows : a[n] >= 32 ? cols : this.rowParts(a[m]) ? rows : -1;
           if (op < 0) return direct(a);
           for (const p of ptrs) a[p] *= 4;
           this.split(op, a, 2 * a[m] * a[n] * a[k]);
