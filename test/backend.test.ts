@@ -27,8 +27,26 @@ describe('backend selection', () => {
 
   it('the kernels module imports no host functions', async () => {
     const { kernelsWasmBytes } = await import('../src/backend/kernels-module.js');
-    const mod = new WebAssembly.Module(kernelsWasmBytes());
+    const mod = new WebAssembly.Module(await kernelsWasmBytes());
     expect(WebAssembly.Module.imports(mod)).toEqual([]);
+  });
+
+  it('the embedded kernels inflate to exactly the module asc built', async () => {
+    const { kernelsWasmBytes } = await import('../src/backend/kernels-module.js');
+    const fs = await import('node:fs');
+    expect(Buffer.from(await kernelsWasmBytes()).equals(fs.readFileSync('build/kernels.wasm'))).toBe(true);
+  });
+
+  it('an engine without DecompressionStream runs the js backend, and forcing wasm says why', async () => {
+    const saved = globalThis.DecompressionStream;
+    try {
+      (globalThis as { DecompressionStream?: unknown }).DecompressionStream = undefined;
+      expect(await wv.init()).toBe('js');
+      await expect(wv.init({ backend: 'wasm' })).rejects.toThrow(/needs DecompressionStream to unpack its kernels/);
+    } finally {
+      globalThis.DecompressionStream = saved;
+    }
+    expect(await wv.init()).toBe('wasm');
   });
 });
 

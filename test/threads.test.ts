@@ -246,9 +246,9 @@ describe('kernel threads', () => {
     }
   });
 
-  it('the shared-memory modules derived at load time are byte for byte what asc builds for threads', () => {
+  it('the shared-memory modules derived at load time are byte for byte what asc builds for threads', async () => {
     const built = (name: string) => fs.readFileSync(path.resolve('build', name));
-    expect(Buffer.from(sharedMemoryModule(kernelsWasmBytes())).equals(built('kernels-mt.wasm'))).toBe(true);
+    expect(Buffer.from(sharedMemoryModule(await kernelsWasmBytes())).equals(built('kernels-mt.wasm'))).toBe(true);
     expect(Buffer.from(sharedMemoryModule(built('kernels-relaxed.wasm'))).equals(built('kernels-relaxed-mt.wasm'))).toBe(true);
   });
 

@@ -7,7 +7,7 @@ import { Backend } from './backend.js';
 import { JsKernels } from './js.js';
 import type { BackendName, Kernels } from './kernels.js';
 import { createWasmKernels, simdSupported } from './wasm.js';
-import { kernelsModule, relaxedGemmModule, sharedKernelsModule, sharedRelaxedGemmModule } from './kernels-module.js';
+import { canInflate, kernelsModule, relaxedGemmModule, sharedKernelsModule, sharedRelaxedGemmModule } from './kernels-module.js';
 import { THREAD_SOURCE } from './generated/thread_source.js';
 import { createThreadedWasmKernels, oneThreadBecause, type ThreadPlatform, type ThreadSpawner } from './threads.js';
 import { webThreadPlatform } from './threads-web.js';
@@ -65,6 +65,9 @@ function checkSimd(): void {
   if (!simdSupported()) {
     throw new WavaeError('BACKEND_UNAVAILABLE', "backend 'wasm' needs SIMD WebAssembly, which this engine does not validate; use 'js'");
   }
+  if (!canInflate()) {
+    throw new WavaeError('BACKEND_UNAVAILABLE', "backend 'wasm' needs DecompressionStream to unpack its kernels, which this engine does not have; use 'js'");
+  }
 }
 
 /** Why kernel threads cannot run here, or null with the shared-memory kernels when they can. */
@@ -84,7 +87,7 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
   if (options.strict !== undefined && typeof options.strict !== 'boolean') {
     throw new WavaeError('INVALID_OPTION', `init: strict must be a boolean, got ${describe(options.strict)}`);
   }
-  const name = options.backend ?? (simdSupported() ? 'wasm' : 'js');
+  const name = options.backend ?? (simdSupported() && canInflate() ? 'wasm' : 'js');
   if (name === 'wasm') checkSimd();
   if (options.threads !== undefined) {
     const t = options.threads;

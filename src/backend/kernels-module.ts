@@ -1,9 +1,9 @@
-// The kernels' WebAssembly modules: the bytes embedded by the build (base64, generated from
-// assembly/), decoded and compiled once; their shared-memory forms (threads) are derived from
+// The kernels' WebAssembly modules: the bytes embedded by the build (raw deflate, then base64,
+// generated from assembly/), inflated with the platform's DecompressionStream, decoded and compiled once; their shared-memory forms (threads) are derived from
 // the same bytes (shared-module.ts). Kept apart from wasm.ts so that a Worker, which receives the
 // compiled modules from the page, does not carry the bytes a second time.
-import { KERNELS_RELAXED_WASM_BASE64 } from './generated/kernels_relaxed_wasm.js';
-import { KERNELS_WASM_BASE64 } from './generated/kernels_wasm.js';
+import { KERNELS_RELAXED_WASM_DEFLATED } from './generated/kernels_relaxed_wasm.js';
+import { KERNELS_WASM_DEFLATED } from './generated/kernels_wasm.js';
 import { sharedMemoryModule } from './shared-module.js';
 
 /** Bytes from base64 (how the build embeds every wasm module). */
@@ -14,15 +14,27 @@ export function decodeBase64(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** The kernel module's bytes, decoded from the generated base64 module. */
-export function kernelsWasmBytes(): Uint8Array<ArrayBuffer> {
-  return decodeBase64(KERNELS_WASM_BASE64);
+/** True where the embedded modules can be inflated: DecompressionStream (every engine with SIMD WebAssembly since 2023). */
+export function canInflate(): boolean {
+  return typeof DecompressionStream === 'function' && typeof Response === 'function' && typeof Blob === 'function';
+}
+
+/** The bytes of a module the build embedded (raw deflate, then base64). */
+async function inflate(deflated: string): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([decodeBase64(deflated)]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+let kernelBytes: Promise<Uint8Array<ArrayBuffer>> | null = null;
+/** The kernel module's bytes, inflated from the generated module once (callers must not write them). */
+export function kernelsWasmBytes(): Promise<Uint8Array<ArrayBuffer>> {
+  return (kernelBytes ??= inflate(KERNELS_WASM_DEFLATED));
 }
 
 /** Compiles the bytes `make` returns, or null where they cannot be made or the engine does not validate them. */
-async function compileIfValid(make: () => Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module | null> {
+async function compileIfValid(make: () => Promise<Uint8Array<ArrayBuffer>>): Promise<WebAssembly.Module | null> {
   try {
-    const bytes = make();
+    const bytes = await make();
     return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
   } catch {
     return null;
@@ -38,7 +50,7 @@ function once(key: string, make: () => Promise<WebAssembly.Module | null>): Prom
 
 /** The compiled kernels module (compiled on first use, then shared). */
 export async function kernelsModule(): Promise<WebAssembly.Module> {
-  return (await once('kernels', () => WebAssembly.compile(kernelsWasmBytes())))!;
+  return (await once('kernels', async () => WebAssembly.compile(await kernelsWasmBytes())))!;
 }
 
 /**
@@ -46,15 +58,15 @@ export async function kernelsModule(): Promise<WebAssembly.Module> {
  * relaxed SIMD (Node 20 without --experimental-wasm-relaxed-simd; Chromium and Node 22+ do).
  */
 export function relaxedGemmModule(): Promise<WebAssembly.Module | null> {
-  return once('relaxed', () => compileIfValid(() => decodeBase64(KERNELS_RELAXED_WASM_BASE64)));
+  return once('relaxed', () => compileIfValid(() => inflate(KERNELS_RELAXED_WASM_DEFLATED)));
 }
 
 /** The kernels on a shared memory (threads), or null where the engine has no shared memory. */
 export function sharedKernelsModule(): Promise<WebAssembly.Module | null> {
-  return once('kernels-shared', () => compileIfValid(() => sharedMemoryModule(kernelsWasmBytes())));
+  return once('kernels-shared', () => compileIfValid(async () => sharedMemoryModule(await kernelsWasmBytes())));
 }
 
 /** The relaxed-SIMD GEMM on a shared memory, or null (no relaxed SIMD or no shared memory). */
 export function sharedRelaxedGemmModule(): Promise<WebAssembly.Module | null> {
-  return once('relaxed-shared', () => compileIfValid(() => sharedMemoryModule(decodeBase64(KERNELS_RELAXED_WASM_BASE64))));
+  return once('relaxed-shared', () => compileIfValid(async () => sharedMemoryModule(await inflate(KERNELS_RELAXED_WASM_DEFLATED))));
 }
