@@ -16,7 +16,7 @@
 #   - loss = (sum over rows and pixels of BCE-with-logits(decoder(z), x)
 #             + beta * sum of KL(N(mean, exp(logvar)) || N(0, I))) / n,
 #     reconstruction and kl the two sums / n (kl without beta), as VAE.gradients() reports them.
-# A conv2dTranspose has no output_padding in wavae: output (h - 1) stride - 2 padding + kernel.
+# A conv2dTranspose's output is (h - 1) stride - 2 padding + kernel + outputPadding (PyTorch's output_padding).
 #
 # Precision: the parameters, x and eps are drawn in float32 (torch.manual_seed, PyTorch's default
 # initialisation, torch.rand, torch.randn), since wavae holds float32; the module is then cast to
@@ -82,6 +82,23 @@ ARCHITECTURES = [
             ],
         },
     },
+    {
+        'name': '2x8x7, odd sizes: stride-2 conv2d rounds 7 down, the mirror gives it back with outputPadding [1, 0]',
+        'seed': 3,
+        'options': {
+            'inputShape': [2, 8, 7], 'latentDim': 3, 'activation': 'tanh', 'beta': 1,
+            'encoder': [
+                {'type': 'conv2d', 'filters': 3, 'kernelSize': 3, 'stride': 2, 'padding': 1},
+                {'type': 'flatten'},
+            ],
+        },
+        # 8x7 -> 4x4; back: (4 - 1) * 2 - 2 + 3 = 7, so outputPadding 1 in height, 0 in width
+        'decoderMirror': [
+            {'type': 'dense', 'units': 48},
+            {'type': 'reshape', 'shape': [3, 4, 4]},
+            {'type': 'conv2dTranspose', 'filters': 2, 'kernelSize': 3, 'stride': 2, 'padding': 1, 'outputPadding': [1, 0]},
+        ],
+    },
 ]
 
 ACT = {
@@ -117,12 +134,13 @@ class Stack(torch.nn.ModuleList):
             elif t in ('conv2d', 'conv2dTranspose'):
                 assert len(shape) == 3, (i, s, shape)
                 k, st, p = pair(s['kernelSize'], None), pair(s.get('stride'), 1), pair(s.get('padding'), 0)
-                cls = torch.nn.Conv2d if t == 'conv2d' else torch.nn.ConvTranspose2d
-                m = cls(shape[0], s['filters'], kernel_size=k, stride=st, padding=p)
                 if t == 'conv2d':
+                    m = torch.nn.Conv2d(shape[0], s['filters'], kernel_size=k, stride=st, padding=p)
                     out = [s['filters']] + [(shape[1 + d] + 2 * p[d] - k[d]) // st[d] + 1 for d in range(2)]
                 else:
-                    out = [s['filters']] + [(shape[1 + d] - 1) * st[d] - 2 * p[d] + k[d] for d in range(2)]
+                    op = pair(s.get('outputPadding'), 0)
+                    m = torch.nn.ConvTranspose2d(shape[0], s['filters'], kernel_size=k, stride=st, padding=p, output_padding=op)
+                    out = [s['filters']] + [(shape[1 + d] - 1) * st[d] - 2 * p[d] + k[d] + op[d] for d in range(2)]
             elif t == 'flatten':
                 out = [shape[0] * shape[1] * shape[2]] if len(shape) == 3 else list(shape)
             elif t == 'reshape':

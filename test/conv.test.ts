@@ -32,6 +32,15 @@ const CASES: { label: string; inputShape: number[]; encoder: wv.LayerSpec[]; dec
     label: 'padding same, 17 channels', inputShape: [17, 5, 5], n: 2,
     encoder: [{ type: 'conv2d', filters: 2, kernelSize: 3, padding: 'same' }, { type: 'flatten' }],
   },
+  {
+    label: 'odd sizes: stride 2 rounds 8x7 down to 4x4, the mirror gives it back with outputPadding [1, 0]', inputShape: [2, 8, 7], n: 2,
+    encoder: [{ type: 'conv2d', filters: 3, kernelSize: 3, stride: 2, padding: 1 }, { type: 'flatten' }],
+  },
+  {
+    label: 'outputPadding [2, 1] on stride [3, 2], explicit decoder', inputShape: [1, 9, 6], n: 2,
+    encoder: [{ type: 'flatten' }, { type: 'dense', units: 4 }],
+    decoder: [{ type: 'dense', units: 18 }, { type: 'reshape', shape: [2, 3, 3] }, { type: 'conv2dTranspose', filters: 1, kernelSize: 3, stride: [3, 2], padding: 1, outputPadding: [2, 1] }],
+  },
 ];
 
 for (const backend of ['wasm', 'js'] as const) {
@@ -94,6 +103,28 @@ describe('conv layers: shapes, names, defaults, errors', () => {
       'INVALID_OPTION', /decoder\[2\] \(conv2dTranspose\) ends at shape \[1, 7, 7\], but the decoder must end at the input shape \[1, 8, 8\]/);
     expectError(() => new wv.VAE({ inputShape: [1, 8, 8], encoder: [{ type: 'conv2d', filters: 2, kernelSize: 3, dilation: 2 } as never] }),
       'UNKNOWN_OPTION', /unknown option 'dilation'/);
+    expectError(() => new wv.VAE({ inputShape: [1, 8, 8], encoder: [{ type: 'conv2d', filters: 2, kernelSize: 3, outputPadding: 1 }, { type: 'flatten' }] }),
+      'UNKNOWN_OPTION', /unknown option 'outputPadding'/);
+    expectError(() => new wv.VAE({ inputShape: [1, 8, 8], encoder: [{ type: 'conv2d', filters: 2, kernelSize: 3, stride: 2 }, { type: 'flatten' }],
+      decoder: [{ type: 'dense', units: 18 }, { type: 'reshape', shape: [2, 3, 3] }, { type: 'conv2dTranspose', filters: 1, kernelSize: 3, stride: 2, outputPadding: 2 }] }),
+      'INVALID_OPTION', /decoder\[2\] \(conv2dTranspose\): outputPadding \[2,2\] must be smaller than the stride \[2,2\]/);
+  });
+
+  it('a mirrored decoder gives odd sizes back with outputPadding, as PyTorch would need output_padding', () => {
+    const vae = new wv.VAE({ inputShape: [1, 28, 28], latentDim: 4, seed: 1, encoder: [
+      { type: 'conv2d', filters: 4, kernelSize: 4, stride: 2, padding: 1 }, { type: 'conv2d', filters: 4, kernelSize: 4, stride: 2, padding: 1 },
+      { type: 'conv2d', filters: 4, kernelSize: 3, stride: 2, padding: 1 }, { type: 'flatten' }] }); // 28 -> 14 -> 7 -> 4
+    const convs = vae.decoder.resolved.filter((r) => r.spec.type === 'conv2dTranspose');
+    expect(convs.map((r) => [r.input, r.output, r.spec.outputPadding ?? null])).toEqual([
+      [[4, 4, 4], [4, 7, 7], null], // (4 - 1) 2 - 2 + 3 = 7
+      [[4, 7, 7], [4, 14, 14], null],
+      [[4, 14, 14], [1, 28, 28], null],
+    ]);
+    const odd = new wv.VAE({ inputShape: [1, 27, 28], latentDim: 4, seed: 1, encoder: [{ type: 'conv2d', filters: 4, kernelSize: 4, stride: 2, padding: 1 }, { type: 'flatten' }] });
+    const back = odd.decoder.resolved.find((r) => r.spec.type === 'conv2dTranspose')!;
+    expect([back.input, back.output, back.spec.outputPadding]).toEqual([[4, 13, 14], [1, 27, 28], [1, 0]]);
+    const again = wv.load(odd.save()) as wv.VAE; // the resolved spec with its outputPadding is in the file
+    expect(again.decoder.resolved.map((l) => l.spec)).toEqual(odd.decoder.resolved.map((l) => l.spec));
   });
 
   it('a conv model file rebuilds the model bitwise, and trains on after loading', async () => {

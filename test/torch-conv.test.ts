@@ -60,7 +60,7 @@ function checkTensor(label: string, got: ArrayLike<number>, want: ArrayLike<numb
   return rel;
 }
 
-/** A kernelSize / stride / padding option as [h, w]. */
+/** A kernelSize / stride / padding / outputPadding option as [h, w]. */
 const pair = (v: unknown, dflt: number): number[] => (Array.isArray(v) ? v : [v ?? dflt, v ?? dflt]) as number[];
 
 /** A spec as wavae resolves it (defaults filled in), for comparison with the specs PyTorch was built from. */
@@ -70,7 +70,8 @@ function normalised(spec: wv.LayerSpec, activation: string): Record<string, unkn
       return { type: 'dense', units: spec.units, activation };
     case 'conv2d':
     case 'conv2dTranspose':
-      return { type: spec.type, filters: spec.filters, kernelSize: pair(spec.kernelSize, NaN), stride: pair(spec.stride, 1), padding: pair(spec.padding, 0), activation };
+      return { type: spec.type, filters: spec.filters, kernelSize: pair(spec.kernelSize, NaN), stride: pair(spec.stride, 1), padding: pair(spec.padding, 0),
+        ...(spec.outputPadding !== undefined ? { outputPadding: pair(spec.outputPadding, 0) } : {}), activation }; // outputPadding: only where not zero
     default:
       return { ...spec };
   }

@@ -106,7 +106,8 @@ export function encoderLayers(name: string, c: CommonOptions): ResolvedLayer[] {
  * The decoder's layers, from the latent code to the input shape; the last one linear (logits or
  * means). Without decoder specs, the encoder's mirror: a dense layer back to the encoder's output
  * size, then each encoder layer undone in reverse order (dense by dense, flatten by reshape,
- * conv2d by conv2dTranspose with its kernel, stride and padding), each taking the activation of
+ * conv2d by conv2dTranspose with its kernel, stride and padding, and the outputPadding that gives
+ * back the conv2d's input size), each taking the activation of
  * the encoder layer that made the shape it makes.
  */
 export function decoderLayers(name: string, c: CommonOptions, encoder: readonly ResolvedLayer[]): ResolvedLayer[] {
@@ -116,9 +117,17 @@ export function decoderLayers(name: string, c: CommonOptions, encoder: readonly 
   const matches = out.length === c.inputShape.length ? out.every((d, i) => d === c.inputShape[i]) : out.length === 1 && out[0] === c.inputDim;
   if (!matches) {
     const last = layers.length ? `decoder[${layers.length - 1}] (${layers[layers.length - 1].spec.type})` : 'the decoder';
-    throw new WavaeError('INVALID_OPTION', `${name}: ${last} ends at shape ${showShape(out)}, but the decoder must end at the input shape ${showShape(c.inputShape)}`);
+    const hint = layers.length && layers[layers.length - 1].spec.type === 'conv2dTranspose' ? " (a conv2dTranspose's outputPadding adds rows and columns, fewer than its stride)" : '';
+    throw new WavaeError('INVALID_OPTION', `${name}: ${last} ends at shape ${showShape(out)}, but the decoder must end at the input shape ${showShape(c.inputShape)}${hint}`);
   }
   return layers;
+}
+
+/** The outputPadding a conv2dTranspose with conv2d layer l's geometry needs to give back l's input size (a stride-2 conv2d rounds odd sizes down); none when zero. */
+function backTo(l: ResolvedLayer): { outputPadding?: number[] } {
+  const s = l.spec as unknown as { kernelSize: number[]; stride: number[]; padding: number[] };
+  const op = [0, 1].map((d) => l.input[1 + d] - ((l.output[1 + d] - 1) * s.stride[d] - 2 * s.padding[d] + s.kernelSize[d]));
+  return op[0] || op[1] ? { outputPadding: op } : {};
 }
 
 function mirror(name: string, c: CommonOptions, encoder: readonly ResolvedLayer[]): LayerSpec[] {
@@ -135,7 +144,7 @@ function mirror(name: string, c: CommonOptions, encoder: readonly ResolvedLayer[
     const l = encoder[j];
     const s = l.spec as Record<string, unknown>;
     if (l.spec.type === 'dense') specs.push({ type: 'dense', units: size(l.input), ...made(j) });
-    else if (l.spec.type === 'conv2d') specs.push({ type: 'conv2dTranspose', filters: l.input[0], kernelSize: s.kernelSize, stride: s.stride, padding: s.padding, ...made(j) });
+    else if (l.spec.type === 'conv2d') specs.push({ type: 'conv2dTranspose', filters: l.input[0], kernelSize: s.kernelSize, stride: s.stride, padding: s.padding, ...backTo(l), ...made(j) });
     else if (l.spec.type === 'flatten' || l.spec.type === 'reshape') specs.push({ type: 'reshape', shape: [...l.input] });
     else throw new WavaeError('INVALID_OPTION', `${name}: a ${l.spec.type} layer has no mirror; give the decoder's layers (decoder: [...])`);
   }

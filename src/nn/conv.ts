@@ -11,9 +11,12 @@
 //   conv2dTranspose       the same three products in another order: forward is conv2d's input
 //                         gradient (x W, col2im), backward its forward (im2col) and weight gradient.
 //
-// Spec: { type: 'conv2d' | 'conv2dTranspose', filters, kernelSize, stride?, padding?, activation? };
-// kernelSize, stride and padding take a number or [h, w]; conv2d takes padding 'same' (stride 1,
-// odd kernels: PyTorch's 'same' is symmetric only there). Forward keeps the patches (conv2d) or
+// Spec: { type: 'conv2d' | 'conv2dTranspose', filters, kernelSize, stride?, padding?, activation? },
+// and outputPadding? on conv2dTranspose (PyTorch's output_padding: rows and columns added at the
+// bottom and right of the output, each fewer than the stride, so that a transposed convolution
+// can give back the odd sizes a stride-2 conv2d rounds down); kernelSize, stride, padding and
+// outputPadding take a number or [h, w]; conv2d takes padding 'same' (stride 1, odd kernels:
+// PyTorch's 'same' is symmetric only there). Forward keeps the patches (conv2d) or
 // the NHWC input (conv2dTranspose) for backward in the layer's workspace.
 import { ACT_CODE, type Act, type Backend, type Buf } from '../backend/index.js';
 import { WavaeError, checkKeys, describe } from '../errors.js';
@@ -64,7 +67,7 @@ function geometryArgs(g: Geometry, n: number): number[] {
 function resolveConv(transposed: boolean) {
   const type = transposed ? 'conv2dTranspose' : 'conv2d';
   return (spec: Readonly<Record<string, unknown>>, input: Shape, at: Position): { spec: ResolvedLayer['spec']; output: Shape } => {
-    checkKeys(at.where, spec, ['type', 'filters', 'kernelSize', 'stride', 'padding', 'activation']);
+    checkKeys(at.where, spec, ['type', 'filters', 'kernelSize', 'stride', 'padding', 'activation', ...(transposed ? ['outputPadding'] : [])]);
     const [, h, w] = imageInput(type, input, at);
     const filters = layerInt(spec, 'filters', at);
     const kernelSize = pair(spec, 'kernelSize', NaN, 1, at);
@@ -81,8 +84,12 @@ function resolveConv(transposed: boolean) {
     if (padding[0] >= kernelSize[0] || padding[1] >= kernelSize[1]) {
       throw new WavaeError('INVALID_OPTION', `${at.where}: padding [${padding}] must be smaller than kernelSize [${kernelSize}]`);
     }
+    const outputPadding = transposed ? pair(spec, 'outputPadding', 0, 0, at) : [0, 0];
+    if (outputPadding[0] >= stride[0] || outputPadding[1] >= stride[1]) {
+      throw new WavaeError('INVALID_OPTION', `${at.where}: outputPadding [${outputPadding}] must be smaller than the stride [${stride}]`);
+    }
     const [ho, wo] = transposed
-      ? [(h - 1) * stride[0] - 2 * padding[0] + kernelSize[0], (w - 1) * stride[1] - 2 * padding[1] + kernelSize[1]]
+      ? [(h - 1) * stride[0] - 2 * padding[0] + kernelSize[0] + outputPadding[0], (w - 1) * stride[1] - 2 * padding[1] + kernelSize[1] + outputPadding[1]]
       : [Math.floor((h + 2 * padding[0] - kernelSize[0]) / stride[0]) + 1, Math.floor((w + 2 * padding[1] - kernelSize[1]) / stride[1]) + 1];
     if (!(ho >= 1 && wo >= 1)) {
       throw new WavaeError('INVALID_OPTION', `${at.where}: a ${kernelSize.join('x')} kernel with stride [${stride}] and padding [${padding}] leaves no output of input ${showShape(input)}`);
@@ -91,7 +98,8 @@ function resolveConv(transposed: boolean) {
       throw new WavaeError('INVALID_OPTION', `${at.where}: padding [${padding}] crops past the kernel's reach on input ${showShape(input)}`);
     }
     const activation = layerActivation(spec, at);
-    return { spec: { type, filters, kernelSize, stride, padding, activation }, output: [filters, ho, wo] };
+    const extra = outputPadding[0] || outputPadding[1] ? { outputPadding } : {}; // absent when zero: files of such layers stay as they were
+    return { spec: { type, filters, kernelSize, stride, padding, ...extra, activation }, output: [filters, ho, wo] };
   };
 }
 
@@ -215,7 +223,7 @@ export const CONV2D: LayerType = {
   create: (layer, store) => new Conv2d(layer, store),
 };
 
-/** { type: 'conv2dTranspose', filters, kernelSize, stride?, padding?, activation? } */
+/** { type: 'conv2dTranspose', filters, kernelSize, stride?, padding?, outputPadding?, activation? } */
 export const CONV2D_TRANSPOSE: LayerType = {
   type: 'conv2dTranspose',
   parameterised: true,
