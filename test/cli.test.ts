@@ -1,6 +1,7 @@
 // The `wavae` binary, run for real on small data: MNIST rows, a CSV, a gzipped IDX file, a
-// .npy file. Exit codes, files written, PNG sizes, model files that load back, and bad input
-// that fails with one clear line and leaves no half-written file.
+// .npy file, colour images (NCHW .npy, CSV rows with --shape, a 4-D IDX file). Exit codes, files
+// written, PNG sizes and pixels, model files that load back, and bad input that fails with one
+// clear line and leaves no half-written file.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,6 +27,31 @@ function pngSize(file: string): [number, number] {
 
 /** Width of a grid of `cols` 28x28 images enlarged 2x with 2-pixel gutters. */
 const gridWidth = (cols: number): number => cols * (56 + 2) + 2;
+
+/** Width of a grid of `cols` images `w` pixels wide, enlarged 2x, with 2-pixel gutters. */
+const grid = (cols: number, w: number): number => cols * (2 * w + 2) + 2;
+
+/** A decoded PNG: size, channels and pixels (interleaved). */
+function png(file: string): { width: number; height: number; channels: number; data: ArrayLike<number> } {
+  const p = decode(fs.readFileSync(path.join(dir, file)));
+  return { width: p.width, height: p.height, channels: p.channels, data: p.data };
+}
+
+/** .npy bytes (version 1.0, float32, C order) of any shape. */
+function npyBytes(shape: number[], data: Float32Array): Uint8Array {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+  const out = new Uint8Array(10 + header.length + data.length * 4);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  const view = new DataView(out.buffer);
+  view.setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  data.forEach((v, i) => view.setFloat32(10 + header.length + 4 * i, v, true));
+  return out;
+}
+
+/** 64 colour images 3x8x8 in [0, 1], NCHW: channel k of pixel (y, x) of image i at i*192 + k*64 + y*8 + x. */
+const RGB = Float32Array.from({ length: 64 * 192 }, (_, i) => (Math.sin(i * 0.37) + 1) / 2);
 
 function expectCleanFailure(r: { code: number; stdout: string; stderr: string }, message: RegExp): void {
   expect(r.code).not.toBe(0);
@@ -57,6 +83,16 @@ beforeAll(async () => {
   for (let i = 0; i < 120; i++) csv.push([i, ...Array.from({ length: 6 }, (_, j) => Math.sin(i * 0.1 + j).toFixed(4))].join(','));
   fs.writeFileSync(path.join(dir, 'table.csv'), csv.join('\n') + '\n');
   fs.writeFileSync(path.join(dir, 'rows.npy'), encodeNpy(wv.matrix(100, 8, Float32Array.from({ length: 800 }, (_, i) => Math.cos(i)))));
+  // colour images: an NCHW .npy (n, 3, 8, 8), the same rows as CSV (192 columns), and a 4-D IDX file (n, 2, 8, 8)
+  fs.writeFileSync(path.join(dir, 'rgb.npy'), npyBytes([64, 3, 8, 8], RGB));
+  const rgbRows: string[] = [];
+  for (let i = 0; i < 64; i++) rgbRows.push(Array.from(RGB.subarray(i * 192, (i + 1) * 192), (v) => String(v)).join(','));
+  fs.writeFileSync(path.join(dir, 'rgb.csv'), rgbRows.join('\n') + '\n');
+  const planes = new Uint8Array(20 + 40 * 128);
+  new DataView(planes.buffer).setUint32(0, 0x00000804);
+  [40, 2, 8, 8].forEach((d, i) => new DataView(planes.buffer).setUint32(4 + 4 * i, d));
+  for (let i = 0; i < 40 * 128; i++) planes[20 + i] = (i * 37) % 256;
+  fs.writeFileSync(path.join(dir, 'planes-idx4-ubyte'), planes);
 });
 
 describe('wavae train', () => {
@@ -222,5 +258,124 @@ describe('wavae train --arch: layer specs from the command line', () => {
     expectCleanFailure(run('train', '--arch', 'typo-arch.json', '--limit', '100', '--out', 'bad-out'), /--arch typo-arch.json: unknown option 'latentDim'/);
     expectCleanFailure(run('train', '--arch', '/dev/zero', '--limit', '100', '--out', 'bad-out'), /--arch \/dev\/zero: .*not a regular file/);
     expect(fs.existsSync(path.join(dir, 'bad-out'))).toBe(false);
+  });
+});
+
+describe('wavae on images with channels: CxHxW shapes, channels first (NCHW)', () => {
+  const rgbModel = 'rgb-out/model.safetensors';
+
+  it('--arch conv on a 4-D .npy (n, 3, 8, 8): inputShape [3, 8, 8], image_shape "3x8x8", RGB pictures of the data\'s pixels', () => {
+    const r = run('train', '--data', 'rgb.npy', '--arch', 'conv', '--latent', '2', '--epochs', '1', '--batch-size', '16',
+      '--validation-split', '0', '--out', 'rgb-out', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const bytes = new Uint8Array(fs.readFileSync(path.join(dir, rgbModel)));
+    const model = wv.load(bytes);
+    expect(model.inputShape).toEqual([3, 8, 8]);
+    expect(model.decoder.resolved.at(-1)?.output).toEqual([3, 8, 8]);
+    model.dispose();
+    expect(wv.readMetadata(bytes).image_shape).toBe('3x8x8');
+    for (const [f, cols, rows] of [['samples.png', 8, 8], ['reconstructions.png', 16, 2], ['manifold.png', 20, 20]] as const) {
+      const p = png(`rgb-out/${f}`);
+      expect([p.width, p.height, p.channels], f).toEqual([grid(cols, 8), grid(rows, 8), 3]);
+    }
+    // the top row of reconstructions.png is the first rows of the data: pixel (y, x) of image 0 is (R, G, B) = planes 0, 1, 2
+    const p = png('rgb-out/reconstructions.png');
+    const drawn: number[] = [];
+    const want: number[] = [];
+    for (let y = 0; y < 8; y++) {
+      for (let x = 0; x < 8; x++) {
+        for (let k = 0; k < 3; k++) {
+          drawn.push(p.data[((2 + 2 * y) * p.width + 2 + 2 * x) * 3 + k]);
+          want.push(Math.round(255 * RGB[k * 64 + y * 8 + x]));
+        }
+      }
+    }
+    expect(drawn).toEqual(want);
+    expect(run('info', '--model', rgbModel).stdout).toMatch(/images 3x8x8, data rgb\.npy/);
+    expect(JSON.parse(run('info', '--model', rgbModel, '--json').stdout)).toMatchObject({ imageShape: [3, 8, 8], config: { inputShape: [3, 8, 8] } });
+  });
+
+  it('sample, reconstruct, interpolate and traverse draw a 3-channel model in colour', () => {
+    const ok = (...args: string[]): void => {
+      const r = run(...args);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    ok('sample', '--model', rgbModel, '--n', '6', '--cols', '3', '--out', 'rgb-s.png');
+    ok('sample', '--model', rgbModel, '--n', '6', '--cols', '3', '--shape', '3x8x8', '--out', 'rgb-s2.png');
+    ok('reconstruct', '--model', rgbModel, '--data', 'rgb.csv', '--n', '4', '--out', 'rgb-r.png');
+    ok('interpolate', '--model', rgbModel, '--data', 'rgb.npy', '--steps', '5', '--out', 'rgb-i.png');
+    ok('traverse', '--model', rgbModel, '--steps', '4', '--out', 'rgb-t.png');
+    const sizes = Object.fromEntries(['rgb-s', 'rgb-s2', 'rgb-r', 'rgb-i', 'rgb-t'].map((f) => {
+      const p = png(`${f}.png`);
+      return [f, [p.width, p.height, p.channels]];
+    }));
+    expect(sizes).toEqual({
+      'rgb-s': [grid(3, 8), grid(2, 8), 3], 'rgb-s2': [grid(3, 8), grid(2, 8), 3], 'rgb-r': [grid(4, 8), grid(2, 8), 3],
+      'rgb-i': [grid(5, 8), grid(1, 8), 3], 'rgb-t': [grid(4, 8), grid(2, 8), 3],
+    });
+    expect(fs.readFileSync(path.join(dir, 'rgb-s.png')).equals(fs.readFileSync(path.join(dir, 'rgb-s2.png')))).toBe(true);
+  });
+
+  it('--shape 3x8x8 shapes CSV rows for --arch FILE.json; --shape auto finds 3x8x8 in 192 columns', () => {
+    fs.writeFileSync(path.join(dir, 'rgb-arch.json'), JSON.stringify({
+      encoder: [{ type: 'conv2d', filters: 4, kernelSize: 4, stride: 2, padding: 1 }, { type: 'flatten' }, { type: 'dense', units: 16 }],
+    }));
+    const r = run('train', '--data', 'rgb.csv', '--shape', '3x8x8', '--arch', 'rgb-arch.json', '--model', 'ae', '--latent', '4',
+      '--epochs', '1', '--batch-size', '16', '--out', 'rgb-csv-out', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const bytes = new Uint8Array(fs.readFileSync(path.join(dir, 'rgb-csv-out/model.safetensors')));
+    const model = wv.load(bytes);
+    expect(model.inputShape).toEqual([3, 8, 8]);
+    expect(model.layout.tensors.find((t) => t.name === 'encoder.0.weight')?.shape).toEqual([4, 3, 4, 4]);
+    model.dispose();
+    expect(wv.readMetadata(bytes).image_shape).toBe('3x8x8');
+    const p = png('rgb-csv-out/reconstructions.png');
+    expect([p.width, p.height, p.channels]).toEqual([grid(6, 8), grid(2, 8), 3]); // 10% of 64 rows held out: 6 pairs
+    const auto = run('train', '--data', 'rgb.csv', '--shape', 'auto', '--hidden', '16', '--epochs', '1', '--out', 'rgb-auto-out', '--quiet', '--no-pictures');
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(wv.readMetadata(new Uint8Array(fs.readFileSync(path.join(dir, 'rgb-auto-out/model.safetensors')))).image_shape).toBe('3x8x8');
+  });
+
+  it('a 4-D IDX file (n, 2, 8, 8) gives [2, 8, 8]; pictures of 2 channels show the planes side by side in grey', () => {
+    const r = run('train', '--data', 'planes-idx4-ubyte', '--hidden', '16', '--latent', '3', '--epochs', '1', '--validation-split', '0',
+      '--out', 'planes-out', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(run('info', '--model', 'planes-out/model.safetensors', '--json').stdout)).toMatchObject({ imageShape: [2, 8, 8], scaling: 'divide255' });
+    const s = png('planes-out/samples.png');
+    expect([s.width, s.height, s.channels]).toEqual([grid(8, 16), grid(8, 8), 1]);
+    // image 0 of reconstructions.png: plane 0 on the left, plane 1 right of it, the raw bytes
+    const p = png('planes-out/reconstructions.png');
+    const at = (y: number, x: number): number => p.data[(2 + 2 * y) * p.width + 2 + 2 * x];
+    expect([at(0, 0), at(3, 5), at(3, 8 + 5), at(7, 15)]).toEqual([0, (29 * 37) % 256, ((64 + 29) * 37) % 256, (127 * 37) % 256]);
+  });
+
+  it('one channel is as before: image_shape stays "HxW", and --shape 1x28x28 draws what 28x28 draws', () => {
+    expect(wv.readMetadata(new Uint8Array(fs.readFileSync(path.join(dir, 'mnist-out/model.safetensors')))).image_shape).toBe('28x28');
+    expect(wv.readMetadata(new Uint8Array(fs.readFileSync(path.join(dir, 'idx-out/model.safetensors')))).image_shape).toBe('28x28');
+    for (const shape of ['28x28', '1x28x28']) {
+      const r = run('sample', '--model', 'mnist-out/model.safetensors', '--n', '4', '--shape', shape, '--out', `grey-${shape}.png`);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const p = png('grey-1x28x28.png');
+    expect([p.width, p.height, p.channels]).toEqual([gridWidth(2), gridWidth(2), 1]);
+    expect(fs.readFileSync(path.join(dir, 'grey-1x28x28.png')).equals(fs.readFileSync(path.join(dir, 'grey-28x28.png')))).toBe(true);
+  });
+
+  it('a bad --shape fails with one line: zero, negative, four dims, garbage, or not the data\'s columns or the model\'s values', () => {
+    const syntax = /option '--shape <CxHxW>' argument '.*' is invalid\. expected CxHxW like 3x32x32 \(channels first\), HxW like 28x28 \(one channel\), or auto/;
+    for (const bad of ['0x8x8', '3x0x8', '-3x8x8', '3x-8x8', '1x3x8x8', '3by8by8', '8x', '3.5x8x8', '']) {
+      expectCleanFailure(run('train', '--data', 'rgb.csv', `--shape=${bad}`, '--out', 'bad-shape'), syntax);
+    }
+    expectCleanFailure(run('sample', '--model', rgbModel, '--shape', '3x8x8x1', '--out', 'bad.png'), syntax);
+    expectCleanFailure(run('train', '--data', 'rgb.csv', '--shape', '3x8x9', '--out', 'bad-shape'), /--shape 3x8x9 has 216 values \(3 channels of 8x9 pixels\), the data has 192 columns$/);
+    expectCleanFailure(run('train', '--data', 'rgb.csv', '--shape', '8x8', '--out', 'bad-shape'), /--shape 8x8 has 64 pixels, the data has 192 columns; for 3 channels of 8x8 pass --shape 3x8x8/);
+    expectCleanFailure(run('train', '--data', 'rgb.npy', '--shape', '3x8', '--out', 'bad-shape'), /--shape 3x8 has 24 pixels, the data has 192 columns/);
+    expectCleanFailure(run('train', '--data', 'table.csv', '--label-column', 'id', '--shape', 'auto', '--out', 'bad-shape'), /--shape auto: 6 columns are not a square image/);
+    expectCleanFailure(run('train', '--data', 'table.csv', '--label-column', 'id', '--arch', 'conv', '--out', 'bad-shape'), /--arch needs the data's image shape/);
+    expectCleanFailure(run('sample', '--model', rgbModel, '--shape', '3x4x4', '--out', 'bad.png'), /--shape 3x4x4 has 48 values \(3 channels of 4x4 pixels\), the model outputs 192 values/);
+    fs.writeFileSync(path.join(dir, 'five.npy'), npyBytes([2, 1, 3, 8, 8], new Float32Array(384)));
+    expectCleanFailure(run('train', '--data', 'five.npy', '--out', 'bad-shape'), /five\.npy: shape \(2, 1, 3, 8, 8\) must be \(n,\), \(n, d\), \(n, h, w\) or \(n, c, h, w\)/);
+    expect(fs.existsSync(path.join(dir, 'bad-shape'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'bad.png'))).toBe(false);
   });
 });

@@ -9,18 +9,6 @@ export function parseDims(s: string): number[] {
   return dims;
 }
 
-/** "28x28" -> [28, 28]; "auto" -> a square if cols is a perfect square. */
-export function parseShape(s: string, cols?: number): [number, number] {
-  if (s === 'auto' && cols !== undefined) {
-    const side = Math.round(Math.sqrt(cols));
-    if (side * side === cols) return [side, side];
-    throw new InvalidArgumentError(`${cols} columns are not a square image; pass --shape HxW`);
-  }
-  const m = /^(\d+)x(\d+)$/.exec(s);
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new InvalidArgumentError(`expected HxW like 28x28, got ${JSON.stringify(s)}`);
-  return [Number(m[1]), Number(m[2])];
-}
-
 /** Commander value parser for integers >= min. */
 export function int(min: number): (value: string) => number {
   return (value: string): number => {

@@ -9,6 +9,7 @@ import { parseIdx } from '../data/idx.js';
 import { mnist } from '../data/mnist-node.js';
 import { parseCsv, parseJsonRows, parseNpy, type Table } from '../data/tabular.js';
 import { matrix } from '../matrix.js';
+import { imageShapeOf, type ImageShape } from './image-shape.js';
 
 /** Reads a file, turning a missing or unreadable file into one clear error. */
 export function readFile(file: string): Uint8Array {
@@ -20,7 +21,9 @@ export function readFile(file: string): Uint8Array {
 }
 
 /** A loaded dataset: rows, optional labels and image shape, and a test split for MNIST. */
-export interface Dataset extends Table {
+export interface Dataset extends Omit<Table, 'shape'> {
+  /** [C, H, W] from an array of (n, h, w) (one channel) or (n, c, h, w); null for tables. */
+  shape: ImageShape | null;
   test: Table | null;
   source: string;
 }
@@ -37,13 +40,13 @@ export async function loadData(source: string, options: DataOptions = {}): Promi
   let data: Dataset;
   if (source === 'mnist') {
     const { train, test } = await mnist();
-    const shape: [number, number] = [28, 28];
     data = {
-      x: train.images, labels: Float64Array.from(train.labels), columns: null, shape, source,
-      test: { x: test.images, labels: Float64Array.from(test.labels), columns: null, shape },
+      x: train.images, labels: Float64Array.from(train.labels), columns: null, shape: [1, 28, 28], source,
+      test: { x: test.images, labels: Float64Array.from(test.labels), columns: null, shape: [28, 28] },
     };
   } else {
-    data = { ...parseByExtension(source, readFile(source), options), test: null, source };
+    const table = parseByExtension(source, readFile(source), options);
+    data = { ...table, shape: imageShapeOf(table.shape), test: null, source };
   }
   if (options.labels) {
     const t = parseByExtension(options.labels, readFile(options.labels), {});
@@ -86,7 +89,7 @@ function parseByExtension(file: string, bytes: Uint8Array, options: DataOptions)
     const cols = idx.dims.slice(1).reduce((a, b) => a * b, 1);
     return {
       x: matrix(n, cols, Float32Array.from(idx.data)), labels: null, columns: null,
-      shape: idx.dims.length === 3 ? [idx.dims[1], idx.dims[2]] : null,
+      shape: idx.dims.length >= 3 ? idx.dims.slice(1) : null,
     };
   }
   throw new WavaeError('INVALID_OPTION', `${name}: unknown data format; use .csv, .json, .npy, IDX (.idx, *-ubyte) or any of them .gz`);

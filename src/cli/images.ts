@@ -3,34 +3,54 @@
 import { encode } from 'fast-png';
 
 /**
- * A grid of grey images (values in [0, 1], h x w each) as PNG bytes, with gutters; small images
- * are enlarged (nearest neighbour) so that a 28x28 digit is readable at a glance.
+ * A grid of images (values in [0, 1], channels as planes: value k*h*w + y*w + x of an image is
+ * channel k at (y, x)) as PNG bytes, with gutters: one channel in grey, three in colour (RGB), any
+ * other count as grey channel planes side by side (each image c*w wide). Small images are enlarged
+ * (nearest neighbour) so that a 28x28 digit is readable at a glance.
  */
-export function gridPng(images: Float32Array, count: number, h: number, w: number, cols: number, zoom = h * w <= 64 * 64 ? 2 : 1): Uint8Array {
-  if (zoom > 1) {
-    const big = new Float32Array(count * h * w * zoom * zoom);
-    for (let k = 0; k < count; k++) {
-      for (let y = 0; y < h * zoom; y++) {
-        for (let x = 0; x < w * zoom; x++) big[(k * h * zoom + y) * w * zoom + x] = images[k * h * w + Math.floor(y / zoom) * w + Math.floor(x / zoom)];
+export function gridPng(images: Float32Array, count: number, shape: readonly [number, number, number], cols: number, zoom?: number): Uint8Array {
+  const [c, h, w] = shape;
+  const scale = zoom ?? (h * w <= 64 * 64 ? 2 : 1);
+  if (c !== 1 && c !== 3) return gridPng(sideBySide(images, count, c, h, w), count, [1, h, c * w], cols, scale);
+  if (scale > 1) {
+    const [bh, bw] = [h * scale, w * scale];
+    const big = new Float32Array(count * c * bh * bw);
+    for (let p = 0; p < count * c; p++) { // each plane of each image
+      for (let y = 0; y < bh; y++) {
+        for (let x = 0; x < bw; x++) big[(p * bh + y) * bw + x] = images[p * h * w + Math.floor(y / scale) * w + Math.floor(x / scale)];
       }
     }
-    return gridPng(big, count, h * zoom, w * zoom, cols, 1);
+    return gridPng(big, count, [c, bh, bw], cols, 1);
   }
   const rows = Math.ceil(count / cols);
   const gap = 2;
   const width = cols * (w + gap) + gap;
   const height = rows * (h + gap) + gap;
-  const data = new Uint8Array(width * height).fill(32);
+  const data = new Uint8Array(width * height * c).fill(32); // pixels interleaved: RGBRGB... for three channels
   for (let k = 0; k < count; k++) {
     const top = gap + Math.floor(k / cols) * (h + gap);
     const left = gap + (k % cols) * (w + gap);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        data[(top + y) * width + left + x] = Math.round(255 * Math.min(1, Math.max(0, images[k * h * w + y * w + x])));
+    for (let ch = 0; ch < c; ch++) {
+      const plane = (k * c + ch) * h * w;
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          data[((top + y) * width + left + x) * c + ch] = Math.round(255 * Math.min(1, Math.max(0, images[plane + y * w + x])));
+        }
       }
     }
   }
-  return encode({ width, height, data, channels: 1, depth: 8 });
+  return encode({ width, height, data, channels: c, depth: 8 });
+}
+
+/** Images of c planes (h, w) as one-plane images (h, c*w): the channels left to right. */
+function sideBySide(images: Float32Array, count: number, c: number, h: number, w: number): Float32Array {
+  const out = new Float32Array(count * c * h * w);
+  for (let k = 0; k < count; k++) {
+    for (let ch = 0; ch < c; ch++) {
+      for (let y = 0; y < h; y++) out.set(images.subarray(((k * c + ch) * h + y) * w, ((k * c + ch) * h + y + 1) * w), ((k * h + y) * c + ch) * w);
+    }
+  }
+  return out;
 }
 
 const PALETTE = [

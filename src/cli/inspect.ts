@@ -5,6 +5,7 @@ import { encodeNpy } from '../data/tabular.js';
 import { matrix } from '../matrix.js';
 import { kindOf } from '../models/registry.js';
 import { loadData, writeFileAtomic } from './files.js';
+import { showImageShape } from './image-shape.js';
 import { architectureLine, latentCodes, layerSummary, openModel } from './model-file.js';
 import { applyScaling } from './scaling.js';
 
@@ -81,7 +82,7 @@ export function info(args: { model: string; json?: boolean }): void {
         ('likelihood' in model ? `, ${c.likelihood} likelihood, beta ${c.beta}` : `, ${c.loss} loss`),
       `  parameters    ${model.parameterCount.toLocaleString('en-US')}`,
       `  trained       ${model.epochsTrained} epochs, seed ${c.seed}, weight decay ${c.weightDecay}`,
-      `  input         scaling ${scaling.type}${shape ? `, images ${shape[0]}x${shape[1]}` : ''}${metadata.data_source ? `, data ${metadata.data_source}` : ''}`,
+      `  input         scaling ${scaling.type}${shape ? `, images ${showImageShape(shape)}` : ''}${metadata.data_source ? `, data ${metadata.data_source}` : ''}`,
       '  layers',
       ...layerSummary(model),
       '  tensors',

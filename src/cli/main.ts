@@ -6,6 +6,7 @@ import { init } from '../backend/index.js';
 import '../node.js'; // registers the kernel threads for --threads
 import { WavaeError } from '../errors.js';
 import { int, num } from './args.js';
+import { shapeArg } from './image-shape.js';
 import { encode, evaluate, info } from './inspect.js';
 import { interpolate, reconstruct, sample, traverse } from './pictures.js';
 import { SCALING_TYPES } from './scaling.js';
@@ -36,9 +37,15 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): 
 }
 
 const dataOption = (dflt?: string): Option => {
-  const o = new Option('--data <source>', "'mnist' or a file: .csv, .json, .npy, IDX (.idx, *-ubyte), or any of them .gz");
+  const o = new Option('--data <source>', "'mnist' or a file: .csv, .json, .npy, IDX (.idx, *-ubyte), or any of them .gz; " +
+    'images as (n, h, w) or channels first (n, c, h, w): transpose NHWC arrays (n, h, w, c) first');
   return dflt ? o.default(dflt) : o.makeOptionMandatory();
 };
+
+/** --shape: how rows are drawn as pictures (and, for train, the --arch input shape). */
+const shapeOption = (dflt: string): Option => new Option('--shape <CxHxW>',
+  `image shape: CxHxW, channels first (e.g. 3x32x32), HxW for one channel (e.g. 28x28), or auto; default: ${dflt}. ` +
+  'Pictures show 1 channel in grey, 3 in colour (RGB), other counts as grey channel planes side by side').argParser(shapeArg);
 
 program.command('train')
   .description('train a VAE or an autoencoder; writes the model, a training log and pictures')
@@ -48,7 +55,8 @@ program.command('train')
   .option('--limit <n>', 'use the first n rows', int(1))
   .addOption(new Option('--model <kind>', 'model').choices(['vae', 'ae']).default('vae'))
   .option('--hidden <sizes>', 'hidden layer sizes, e.g. 400 or 512,256 (the decoder mirrors them)')
-  .option('--arch <conv|file.json>', "layers: 'conv' (two stride-2 convolutions, dense 256; mirrored) or a JSON file { encoder, decoder? } of layer specs")
+  .option('--arch <conv|file.json>', "layers on the image shape [C, H, W]: 'conv' (two stride-2 convolutions, dense 256; mirrored; H and W divisible by 4) " +
+    'or a JSON file { encoder, decoder? } of layer specs')
   .option('--latent <n>', 'latent dimension', int(1))
   .addOption(new Option('--likelihood <kind>', 'VAE decoder').choices(['bernoulli', 'gaussian']))
   .option('--output-variance <v>', "Gaussian decoder variance: a number or 'learned'")
@@ -71,7 +79,7 @@ program.command('train')
   .option('--seed <n>', 'seed', int(0), 1)
   .option('--validation-split <f>', 'fraction of user data held out for validation (MNIST uses its test set)', num(0))
   .addOption(new Option('--scale <how>', 'input scaling (default: divide255 for byte data, else none)').choices([...SCALING_TYPES]))
-  .option('--shape <HxW>', 'image shape for pictures, e.g. 28x28, or auto')
+  .addOption(shapeOption("the data's (IDX, .npy, MNIST)"))
   .option('--out <dir>', 'output folder', 'out')
   .option('--no-pictures', 'skip the PNG pictures')
   .option('--quiet', 'print nothing but errors')
@@ -94,7 +102,7 @@ program.command('sample')
   .option('--n <n>', 'number of samples', int(1), 64)
   .option('--seed <n>', 'seed', int(0), 1)
   .option('--cols <n>', 'grid columns', int(1))
-  .option('--shape <HxW>', 'image shape if the model file has none')
+  .addOption(shapeOption("the model file's"))
   .option('--out <file>', 'PNG file', 'samples.png')
   .action(action(sample));
 
@@ -104,7 +112,7 @@ program.command('reconstruct')
   .addOption(dataOption('mnist'))
   .option('--n <n>', 'number of images', int(1), 16)
   .option('--limit <n>', 'read only the first n rows of --data', int(1))
-  .option('--shape <HxW>', 'image shape if the model file has none')
+  .addOption(shapeOption("the model file's"))
   .option('--out <file>', 'PNG file', 'reconstructions.png')
   .action(action(reconstruct));
 
@@ -116,7 +124,7 @@ program.command('interpolate')
   .option('--to <j>', 'second row', int(0), 1)
   .option('--steps <n>', 'points on the line', int(2), 10)
   .option('--cols <n>', 'grid columns', int(1))
-  .option('--shape <HxW>', 'image shape if the model file has none')
+  .addOption(shapeOption("the model file's"))
   .option('--out <file>', 'PNG file', 'interpolation.png')
   .action(action(interpolate));
 
@@ -128,7 +136,7 @@ program.command('traverse')
   .option('--dims <n>', 'latent dimensions to show (default: up to 10)', int(1))
   .option('--steps <n>', 'points per dimension', int(2), 9)
   .option('--range <r>', 'half-width of the traversal', num(0), 3)
-  .option('--shape <HxW>', 'image shape if the model file has none')
+  .addOption(shapeOption("the model file's"))
   .option('--out <file>', 'PNG file', 'traversal.png')
   .action(action(traverse));
 

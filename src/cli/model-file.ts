@@ -6,17 +6,18 @@ import { loadModel } from '../models/load.js';
 import type { AnyModel } from '../models/registry.js';
 import { matrix, type Matrix } from '../matrix.js';
 import { readFile } from './files.js';
+import { readImageShape, showImageShape, type ImageShape } from './image-shape.js';
 import type { Scaling } from './scaling.js';
 
 export type CliModel = AnyModel;
 
-/** The CLI's metadata entries of a model file. */
-export function modelMetadata(scaling: Scaling, shape: [number, number] | null, source: string): Record<string, string> {
-  return { scaling: JSON.stringify(scaling), ...(shape ? { image_shape: `${shape[0]}x${shape[1]}` } : {}), data_source: source };
+/** The CLI's metadata entries of a model file; image_shape is "HxW" for one channel, "CxHxW" for more. */
+export function modelMetadata(scaling: Scaling, shape: ImageShape | null, source: string): Record<string, string> {
+  return { scaling: JSON.stringify(scaling), ...(shape ? { image_shape: showImageShape(shape) } : {}), data_source: source };
 }
 
-/** Loads a model file with its scaling and image shape. */
-export function openModel(file: string): { model: CliModel; scaling: Scaling; shape: [number, number] | null; metadata: Record<string, string>; bytes: number } {
+/** Loads a model file with its scaling and image shape: the metadata's "HxW" or "CxHxW", else a [C, H, W] inputShape. */
+export function openModel(file: string): { model: CliModel; scaling: Scaling; shape: ImageShape | null; metadata: Record<string, string>; bytes: number } {
   const bytes = readFile(file);
   const metadata = readMetadata(bytes);
   const model = loadModel(bytes);
@@ -28,8 +29,9 @@ export function openModel(file: string): { model: CliModel; scaling: Scaling; sh
       throw new WavaeError('CORRUPT_FILE', `${file}: the metadata "scaling" is not valid JSON`);
     }
   }
-  const m = /^(\d+)x(\d+)$/.exec(metadata.image_shape ?? '');
-  return { model, scaling, shape: m ? [Number(m[1]), Number(m[2])] : null, metadata, bytes: bytes.length };
+  const input = model.inputShape;
+  const shape = readImageShape(metadata.image_shape) ?? (input.length === 3 ? [input[0], input[1], input[2]] as ImageShape : null);
+  return { model, scaling, shape, metadata, bytes: bytes.length };
 }
 
 /** Latent codes of x: the posterior means of a VAE, the codes of an autoencoder. */

@@ -5,7 +5,7 @@ import { writeFileAtomic } from './files.js';
 import { gridPng } from './images.js';
 import { modelData } from './inspect.js';
 import { latentCodes, openModel, reconstructionPairs, type CliModel } from './model-file.js';
-import { parseShape } from './args.js';
+import { checkImageShape, parseShape, showImageShape, type ImageShape } from './image-shape.js';
 import { toDisplay, type Scaling } from './scaling.js';
 
 interface Common {
@@ -15,16 +15,21 @@ interface Common {
   cols?: number;
 }
 
-function imageShape(args: Common, model: CliModel, stored: [number, number] | null): [number, number] {
-  const shape = args.shape ? parseShape(args.shape, model.inputDim) : stored;
-  if (!shape) throw new WavaeError('INVALID_OPTION', 'the model file records no image shape: pass --shape HxW (e.g. 28x28)');
-  if (shape[0] * shape[1] !== model.inputDim) throw new WavaeError('SHAPE_MISMATCH', `--shape ${shape.join('x')} has ${shape[0] * shape[1]} pixels, the model outputs ${model.inputDim}`);
-  return shape;
+/** --shape, else the model file's image shape; either must hold the model's inputDim values. */
+function imageShape(args: Common, model: CliModel, stored: ImageShape | null): ImageShape {
+  if (args.shape) {
+    const shape = parseShape(args.shape, model.inputDim);
+    checkImageShape(shape, model.inputDim, `--shape ${args.shape}`, 'the model outputs', 'values');
+    return shape;
+  }
+  if (!stored) throw new WavaeError('INVALID_OPTION', 'the model file records no image shape: pass --shape CxHxW or HxW (e.g. 3x32x32 or 28x28)');
+  checkImageShape(stored, model.inputDim, `the model file's image shape ${showImageShape(stored)}`, 'the model outputs', 'values');
+  return stored;
 }
 
-async function writeGrid(out: string, scaling: Scaling, images: Matrix, shape: [number, number], cols: number): Promise<void> {
+async function writeGrid(out: string, scaling: Scaling, images: Matrix, shape: ImageShape, cols: number): Promise<void> {
   if (!out.toLowerCase().endsWith('.png')) throw new WavaeError('INVALID_OPTION', `--out must end in .png, got ${JSON.stringify(out)}`);
-  await writeFileAtomic(out, gridPng(toDisplay(scaling, images), images.rows, shape[0], shape[1], cols));
+  await writeFileAtomic(out, gridPng(toDisplay(scaling, images), images.rows, shape, cols));
   process.stdout.write(`wrote ${images.rows} images to ${out}\n`);
 }
 

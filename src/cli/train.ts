@@ -18,7 +18,8 @@ import { gridPng, lossSvg, normalQuantile, scatterPng } from './images.js';
 import { architectureLine, latentCodes, modelMetadata, reconstructionPairs, type CliModel } from './model-file.js';
 import { TrainingProgress, progressMode, say } from './progress.js';
 import { applyScaling, defaultScaling, fitScaling, toDisplay, type Scaling } from './scaling.js';
-import { parseDims, parseShape } from './args.js';
+import { parseDims } from './args.js';
+import { checkImageShape, parseShape, type ImageShape } from './image-shape.js';
 import { threadFallback } from '../backend/index.js';
 
 /** Options of `wavae train` as commander hands them over (strings are parsed here). */
@@ -65,9 +66,7 @@ export async function train(args: TrainArgs): Promise<void> {
   const recipe = args.arch === 'conv' ? CONV_RECIPE : DEFAULT_RECIPE; // --arch conv: the conv recipe's training too (measured in bench/results/*quality-conv*)
   const data = await loadData(args.data, { labels: args.labels, labelColumn: args.labelColumn, limit: args.limit });
   const shape = args.shape ? parseShape(args.shape, data.x.cols) : data.shape;
-  if (shape && shape[0] * shape[1] !== data.x.cols) {
-    throw new WavaeError('SHAPE_MISMATCH', `--shape ${shape.join('x')} has ${shape[0] * shape[1]} pixels, the data has ${data.x.cols} columns`);
-  }
+  if (args.shape && shape) checkImageShape(shape, data.x.cols, `--shape ${args.shape}`, 'the data has', 'columns');
   const scaling: Scaling = fitScaling(args.scale ?? defaultScaling(data.x), data.x);
   let trainX = applyScaling(scaling, data.x);
   let trainLabels = data.labels;
@@ -80,7 +79,7 @@ export async function train(args: TrainArgs): Promise<void> {
   const inputDim = data.x.cols;
   if (args.arch !== undefined && args.hidden !== undefined) throw new WavaeError('INVALID_OPTION', 'give --hidden (a dense stack) or --arch, not both');
   const hiddenDims = args.hidden !== undefined ? parseDims(args.hidden) : args.model === 'ae' ? [256] : recipe.model.hiddenDims ?? [400];
-  const layers = args.arch !== undefined ? architectureOption(args.arch, shape, inputDim) : { inputDim, hiddenDims };
+  const layers = args.arch !== undefined ? architectureOption(args.arch, shape) : { inputDim, hiddenDims };
   const common = { ...layers, activation: (args.activation ?? 'relu') as 'relu', weightDecay: args.weightDecay ?? 0, seed: args.seed };
   let model: CliModel;
   if (args.model === 'vae') {
@@ -162,13 +161,12 @@ export async function train(args: TrainArgs): Promise<void> {
 }
 
 /** The pictures of a trained model on image data. */
-function pictures(model: CliModel, scaling: Scaling, shape: [number, number], x: Matrix, labels: Float64Array | null, seed: number): [string, Uint8Array][] {
-  const [h, w] = shape;
+function pictures(model: CliModel, scaling: Scaling, shape: ImageShape, x: Matrix, labels: Float64Array | null, seed: number): [string, Uint8Array][] {
   const out: [string, Uint8Array][] = [];
   const show = (m: Matrix): Float32Array => toDisplay(scaling, m);
-  if ('sample' in model) out.push(['samples.png', gridPng(show(model.sample(64, { seed })), 64, h, w, 8)]);
+  if ('sample' in model) out.push(['samples.png', gridPng(show(model.sample(64, { seed })), 64, shape, 8)]);
   const n = Math.min(16, x.rows);
-  out.push(['reconstructions.png', gridPng(show(reconstructionPairs(model, x, n)), 2 * n, h, w, n)]);
+  out.push(['reconstructions.png', gridPng(show(reconstructionPairs(model, x, n)), 2 * n, shape, n)]);
   if (model.latentDim === 2) {
     const k = 20;
     const grid = new Float32Array(k * k * 2);
@@ -178,7 +176,7 @@ function pictures(model: CliModel, scaling: Scaling, shape: [number, number], x:
         grid[(i * k + j) * 2 + 1] = normalQuantile(1 - (i + 0.5) / k);
       }
     }
-    out.push(['manifold.png', gridPng(show(model.decode(matrix(k * k, 2, grid))), k * k, h, w, k)]);
+    out.push(['manifold.png', gridPng(show(model.decode(matrix(k * k, 2, grid))), k * k, shape, k)]);
     out.push(['latent-scatter.png', scatterPng(latentCodes(model, x).data, labels)]);
   }
   return out;
@@ -232,15 +230,14 @@ function backendSummary(model: CliModel): string {
 }
 
 /**
- * --arch: 'conv' (the conv recipe's encoder on [C, H, W] from the image shape) or a JSON file
- * { "encoder": [...], "decoder": [...]?, "inputShape": [...]? } of layer specs.
+ * --arch: 'conv' (the conv recipe's encoder on the image shape [C, H, W]) or a JSON file
+ * { "encoder": [...], "decoder": [...]?, "inputShape": [...]? } of layer specs (inputShape
+ * defaults to the image shape). The shape holds the data's columns (checked by train).
  */
-function architectureOption(arch: string, shape: [number, number] | null, inputDim: number): { inputShape: number[]; encoder: LayerSpec[]; decoder?: LayerSpec[] } {
+function architectureOption(arch: string, shape: ImageShape | null): { inputShape: number[]; encoder: LayerSpec[]; decoder?: LayerSpec[] } {
   const imageShape = (): number[] => {
-    if (!shape || inputDim % (shape[0] * shape[1]) !== 0) {
-      throw new WavaeError('INVALID_OPTION', `--arch needs the data's image shape (IDX, .npy, MNIST, or --shape HxW), and ${inputDim} columns to be channels x height x width`);
-    }
-    return [inputDim / (shape[0] * shape[1]), shape[0], shape[1]];
+    if (!shape) throw new WavaeError('INVALID_OPTION', `--arch needs the data's image shape: IDX or .npy images (n, h, w) or (n, c, h, w), MNIST, or --shape CxHxW`);
+    return [...shape];
   };
   if (arch === 'conv') return { inputShape: imageShape(), encoder: CONV_RECIPE.model.encoder as LayerSpec[] };
   let spec: unknown;

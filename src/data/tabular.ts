@@ -9,8 +9,8 @@ export interface Table {
   x: Matrix;
   labels: Float64Array | null;
   columns: string[] | null;
-  /** For images stored as (n, h, w): [h, w]. */
-  shape: [number, number] | null;
+  /** For an array of rank 3 or more, (n, ...dims): the dims of one row, e.g. [h, w] or [c, h, w]; null for a table. */
+  shape: number[] | null;
 }
 
 /** CSV options: header 'auto' treats a first line with a non-numeric cell as a header. */
@@ -105,7 +105,7 @@ export function parseJsonRows(text: string, name = 'JSON'): Table {
   return { x: matrix(data.length, cols, out), labels: null, columns: null, shape: null };
 }
 
-/** Parses a NumPy .npy file of float32, float64 or uint8, C order, shape (n, d) or (n, h, w). */
+/** Parses a NumPy .npy file of float32, float64 or uint8, C order, shape (n,), (n, d), (n, h, w) or (n, c, h, w). */
 export function parseNpy(bytes: Uint8Array, name = '.npy'): Table {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
   if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new WavaeError('CORRUPT_FILE', `${name}: not a .npy file (bad magic)`);
@@ -121,8 +121,8 @@ export function parseNpy(bytes: Uint8Array, name = '.npy'): Table {
   if (!descr || !fortran || shapeText === undefined) throw new WavaeError('CORRUPT_FILE', `${name}: unreadable header ${JSON.stringify(header.trim())}`);
   if (fortran === 'True') throw new WavaeError('INVALID_OPTION', `${name}: Fortran-order arrays are not supported (save with np.ascontiguousarray)`);
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  if (shape.length < 1 || shape.length > 3 || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new WavaeError('SHAPE_MISMATCH', `${name}: shape (${shapeText}) must be (n,), (n, d) or (n, h, w)`);
+  if (shape.length < 1 || shape.length > 4 || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new WavaeError('SHAPE_MISMATCH', `${name}: shape (${shapeText}) must be (n,), (n, d), (n, h, w) or (n, c, h, w)`);
   }
   const types: Record<string, { size: number; get: (at: number) => number }> = {
     '<f4': { size: 4, get: (at) => view.getFloat32(at, true) },
@@ -145,7 +145,7 @@ export function parseNpy(bytes: Uint8Array, name = '.npy'): Table {
   }
   const n = shape[0];
   const cols = shape.length === 1 ? 1 : shape.slice(1).reduce((a, b) => a * b, 1);
-  return { x: matrix(n, cols, out), labels: null, columns: null, shape: shape.length === 3 ? [shape[1], shape[2]] : null };
+  return { x: matrix(n, cols, out), labels: null, columns: null, shape: shape.length >= 3 ? shape.slice(1) : null };
 }
 
 /** Encodes a float32 matrix as .npy (version 1.0, little-endian, C order). */
