@@ -32,7 +32,8 @@ export function node24() {
   return { path: bin, why: null };
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// run as a script (not when a bundle that inlines this file runs: its import.meta.url is the bundle's)
+if (process.argv[1] && path.basename(process.argv[1]) === 'node24.mjs' && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const r = node24();
   if (!r.path) {
     console.error(`node24: ${r.why}`);
