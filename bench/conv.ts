@@ -49,12 +49,16 @@ export async function benchConvTraining(images: wv.Matrix, opts: { seconds: numb
   let node24Why: string | null = n24.why;
   if (n24.path) {
     for (const threads of [1, 2]) {
-      const r = spawnSync(n24.path, ['scripts/run-ts.mjs', 'bench/conv-node.ts', '--threads', String(threads), '--seconds', String(opts.seconds)], { encoding: 'utf8' });
-      if (r.status !== 0) {
-        node24Why = `bench/conv-node.ts failed on Node 24: ${r.stderr.trim().split('\n').slice(-1)[0]}`;
+      const r = spawnSync(n24.path, ['scripts/run-ts.mjs', 'bench/conv-node.ts', '--threads', String(threads), '--seconds', String(opts.seconds)],
+        { encoding: 'utf8', timeout: (opts.seconds * 20 + 120) * 1000 });
+      let row: ConvRow | null = null;
+      try {
+        row = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop() as string) as ConvRow : null;
+      } catch { /* reported below */ }
+      if (!row) {
+        node24Why = `bench/conv-node.ts failed on Node 24: ${(r.error?.message ?? r.stderr ?? '').trim().split('\n').slice(-1)[0] || 'no result'}`;
         break;
       }
-      const row = JSON.parse(r.stdout.trim().split('\n').pop() as string) as ConvRow;
       rows.push(row);
       log(`conv train ${row.detail}: ${row.samplesPerSec.toFixed(0).padStart(6)} samples/s (${row.msPerStep.toFixed(1)} ms per batch)`);
     }

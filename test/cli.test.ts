@@ -378,4 +378,18 @@ describe('wavae on images with channels: CxHxW shapes, channels first (NCHW)', (
     expect(fs.existsSync(path.join(dir, 'bad-shape'))).toBe(false);
     expect(fs.existsSync(path.join(dir, 'bad.png'))).toBe(false);
   });
+
+  it('images too wide to draw train without pictures, and say so; a file\'s image_shape that does not fit the model is CORRUPT_FILE', () => {
+    fs.writeFileSync(path.join(dir, 'wide.npy'), npyBytes([4, 5000, 1, 1], new Float32Array(20000).fill(0.5)));
+    const r = run('train', '--data', 'wide.npy', '--hidden', '2', '--latent', '2', '--epochs', '1', '--out', 'wide-out');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/images of 5000x1x1 are 5000 x 1 pixels drawn, more than 4096 on a side: no pictures/);
+    expect(fs.existsSync(path.join(dir, 'wide-out', 'model.safetensors'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'wide-out', 'samples.png'))).toBe(false);
+    // a dense model's file whose image_shape metadata was edited to another size
+    const bytes = fs.readFileSync(path.join(dir, 'wide-out/model.safetensors'));
+    const model = wv.load(new Uint8Array(bytes));
+    fs.writeFileSync(path.join(dir, 'lying.safetensors'), model.save({ metadata: { image_shape: '3x9x9', scaling: '{"type":"none"}' } }));
+    expectCleanFailure(run('sample', '--model', 'lying.safetensors', '--out', 'lying.png'), /lying\.safetensors: the metadata "image_shape" "3x9x9" is not an image shape of the model's 5000 inputs/);
+  });
 });

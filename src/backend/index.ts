@@ -101,7 +101,7 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
   let fallback: string | null = null;
   let be: Backend;
   let close: (() => void) | null = null;
-  const support = wanted > 1 ? (name === 'wasm' ? await threadSupport() : { reason: 'this engine has no SIMD WebAssembly, and the js backend runs on one thread' }) : null;
+  const support = wanted > 1 ? (name === 'wasm' ? await threadSupport() : { reason: `${simdSupported() ? 'this engine has no DecompressionStream to unpack the kernels' : 'this engine has no SIMD WebAssembly'}, and the js backend runs on one thread` }) : null;
   if (support?.reason) fallback = oneThreadBecause(wanted, support.reason);
   let threaded: { kernels: Kernels; close: () => void } | null = null;
   if (support && support.reason === null) {

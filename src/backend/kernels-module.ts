@@ -1,4 +1,4 @@
-// The kernels' WebAssembly modules: the bytes embedded by the build (raw deflate, then base64,
+// The kernels' WebAssembly modules: the bytes embedded by the build (zlib deflate, then base64,
 // generated from assembly/), inflated with the platform's DecompressionStream, decoded and compiled once; their shared-memory forms (threads) are derived from
 // the same bytes (shared-module.ts). Kept apart from wasm.ts so that a Worker, which receives the
 // compiled modules from the page, does not carry the bytes a second time.
@@ -14,21 +14,27 @@ export function decodeBase64(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** True where the embedded modules can be inflated: DecompressionStream (every engine with SIMD WebAssembly since 2023). */
+/** True where the embedded modules can be inflated: DecompressionStream('deflate') (Node 18+, every browser with SIMD WebAssembly but Firefox before 113). */
 export function canInflate(): boolean {
-  return typeof DecompressionStream === 'function' && typeof Response === 'function' && typeof Blob === 'function';
+  try {
+    return typeof Response === 'function' && typeof Blob === 'function' && new DecompressionStream('deflate') instanceof DecompressionStream;
+  } catch {
+    return false;
+  }
 }
 
-/** The bytes of a module the build embedded (raw deflate, then base64). */
+/** The bytes of a module the build embedded (zlib deflate, then base64). */
 async function inflate(deflated: string): Promise<Uint8Array<ArrayBuffer>> {
-  const stream = new Blob([decodeBase64(deflated)]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  const stream = new Blob([decodeBase64(deflated)]).stream().pipeThrough(new DecompressionStream('deflate'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 let kernelBytes: Promise<Uint8Array<ArrayBuffer>> | null = null;
-/** The kernel module's bytes, inflated from the generated module once (callers must not write them). */
+/** The kernel module's bytes, inflated from the generated module once (callers must not write them); a failure is not kept, so a later call tries again. */
 export function kernelsWasmBytes(): Promise<Uint8Array<ArrayBuffer>> {
-  return (kernelBytes ??= inflate(KERNELS_WASM_DEFLATED));
+  const p = (kernelBytes ??= inflate(KERNELS_WASM_DEFLATED));
+  p.catch(() => { if (kernelBytes === p) kernelBytes = null; });
+  return p;
 }
 
 /** Compiles the bytes `make` returns, or null where they cannot be made or the engine does not validate them. */
@@ -42,9 +48,14 @@ async function compileIfValid(make: () => Promise<Uint8Array<ArrayBuffer>>): Pro
 }
 
 const cache = new Map<string, Promise<WebAssembly.Module | null>>();
+/** make() once per key; a failure is not kept, so a later call tries again. */
 function once(key: string, make: () => Promise<WebAssembly.Module | null>): Promise<WebAssembly.Module | null> {
   let p = cache.get(key);
-  if (!p) cache.set(key, (p = make()));
+  if (!p) {
+    const made = make();
+    made.catch(() => { if (cache.get(key) === made) cache.delete(key); });
+    cache.set(key, (p = made));
+  }
   return p;
 }
 

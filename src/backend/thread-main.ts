@@ -36,10 +36,11 @@ export interface ThreadData {
   threads: number;
 }
 
-/** Writes a failure message into the control block (the first failing thread wins). */
-export function reportFailure(i32: Int32Array, message: Uint16Array, index: number, err: unknown): void {
+/** Writes a failure message into the control block (the first failing thread wins), naming the job's kernel and split. */
+export function reportFailure(i32: Int32Array, message: Uint16Array, index: number, err: unknown, job: Float64Array): void {
   if (Atomics.compareExchange(i32, FAILED, 0, index + 1) !== 0) return;
-  const text = `kernel thread ${index}: ${err instanceof Error ? err.message : String(err)}`;
+  const op = SPLIT_OPS[job[0]];
+  const text = `kernel thread ${index}: ${err instanceof Error ? err.message : String(err)}${op ? ` (${op.name}, split by ${op.kind})` : ''}`;
   for (let i = 0; i < MESSAGE_CHARS; i++) message[i] = i < text.length ? text.charCodeAt(i) : 0;
 }
 
@@ -66,7 +67,7 @@ export function main(data: ThreadData, ready: () => void): void {
     try {
       runPart(fns, job, threads, index, partials);
     } catch (err) {
-      reportFailure(i32, message, index, err);
+      reportFailure(i32, message, index, err, job);
     }
     Atomics.add(i32, DONE, 1);
     Atomics.notify(i32, DONE);

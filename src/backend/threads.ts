@@ -119,7 +119,7 @@ class ThreadPool implements KernelRunner {
     try {
       runPart(this.fns, this.job, this.threads, 0, this.partials);
     } catch (err) {
-      reportFailure(this.i32, this.message, 0, err);
+      reportFailure(this.i32, this.message, 0, err, this.job);
     }
     this.waitForOthers(work);
     if (Atomics.load(this.i32, FAILED)) {

@@ -47,7 +47,7 @@ export function parseShape(s: string, cols: number): ImageShape {
 
 /** The image shape of an array's per-row dims: [h, w] -> [1, h, w], [c, h, w] as it is; other ranks have none. */
 export function imageShapeOf(dims: readonly number[] | null): ImageShape | null {
-  if (!dims || dims.some((d) => d < 1)) return null;
+  if (!dims || dims.some((d) => d < 1 || d > MAX_DIM)) return null;
   if (dims.length === 2) return [1, dims[0], dims[1]];
   if (dims.length === 3) return [dims[0], dims[1], dims[2]];
   return null;

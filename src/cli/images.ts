@@ -1,6 +1,17 @@
 // Pictures: image grids as PNG (fast-png, pure JavaScript, no native build), a scatter of
 // 2-D latent means coloured by label, and the loss curve as SVG.
 import { encode } from 'fast-png';
+import { WavaeError } from '../errors.js';
+
+/** The widest or tallest image a grid draws (pixels; channels side by side count in the width). */
+const MAX_IMAGE_SIDE = 4096;
+
+/** Why images of this shape are not drawn (too wide or tall for a picture), or null. */
+export function undrawable([c, h, w]: readonly [number, number, number]): string | null {
+  const width = c === 1 || c === 3 ? w : c * w;
+  return width > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE
+    ? `images of ${c}x${h}x${w} are ${width} x ${h} pixels drawn, more than ${MAX_IMAGE_SIDE} on a side: no pictures` : null;
+}
 
 /**
  * A grid of images (values in [0, 1], channels as planes: value k*h*w + y*w + x of an image is
@@ -10,7 +21,9 @@ import { encode } from 'fast-png';
  */
 export function gridPng(images: Float32Array, count: number, shape: readonly [number, number, number], cols: number, zoom?: number): Uint8Array {
   const [c, h, w] = shape;
-  const scale = zoom ?? (h * w <= 64 * 64 ? 2 : 1);
+  const tooBig = undrawable(shape);
+  if (tooBig) throw new WavaeError('INVALID_OPTION', tooBig);
+  const scale = zoom ?? (h * w * (c === 1 || c === 3 ? 1 : c) <= 64 * 64 ? 2 : 1);
   if (c !== 1 && c !== 3) return gridPng(sideBySide(images, count, c, h, w), count, [1, h, c * w], cols, scale);
   if (scale > 1) {
     const [bh, bw] = [h * scale, w * scale];

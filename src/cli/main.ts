@@ -55,7 +55,7 @@ program.command('train')
   .option('--limit <n>', 'use the first n rows', int(1))
   .addOption(new Option('--model <kind>', 'model').choices(['vae', 'ae']).default('vae'))
   .option('--hidden <sizes>', 'hidden layer sizes, e.g. 400 or 512,256 (the decoder mirrors them)')
-  .option('--arch <conv|file.json>', "layers on the image shape [C, H, W]: 'conv' (two stride-2 convolutions, dense 256; mirrored; H and W divisible by 4) " +
+  .option('--arch <conv|file.json>', "layers on the image shape [C, H, W]: 'conv' (two stride-2 convolutions, dense 256; mirrored, odd sizes given back with outputPadding) " +
     'or a JSON file { encoder, decoder? } of layer specs')
   .option('--latent <n>', 'latent dimension', int(1))
   .addOption(new Option('--likelihood <kind>', 'VAE decoder').choices(['bernoulli', 'gaussian']))

@@ -16,7 +16,7 @@ export function modelMetadata(scaling: Scaling, shape: ImageShape | null, source
   return { scaling: JSON.stringify(scaling), ...(shape ? { image_shape: showImageShape(shape) } : {}), data_source: source };
 }
 
-/** Loads a model file with its scaling and image shape: the metadata's "HxW" or "CxHxW", else a [C, H, W] inputShape. */
+/** Loads a model file with its scaling and image shape: the model's own [C, H, W] inputShape, else the metadata's "HxW" or "CxHxW" (checked against the model's input size). */
 export function openModel(file: string): { model: CliModel; scaling: Scaling; shape: ImageShape | null; metadata: Record<string, string>; bytes: number } {
   const bytes = readFile(file);
   const metadata = readMetadata(bytes);
@@ -30,7 +30,14 @@ export function openModel(file: string): { model: CliModel; scaling: Scaling; sh
     }
   }
   const input = model.inputShape;
-  const shape = readImageShape(metadata.image_shape) ?? (input.length === 3 ? [input[0], input[1], input[2]] as ImageShape : null);
+  let shape: ImageShape | null = input.length === 3 ? [input[0], input[1], input[2]] : null;
+  if (!shape && metadata.image_shape !== undefined) {
+    const stored = readImageShape(metadata.image_shape);
+    if (!stored || stored[0] * stored[1] * stored[2] !== model.inputDim) {
+      throw new WavaeError('CORRUPT_FILE', `${file}: the metadata "image_shape" ${JSON.stringify(metadata.image_shape)} is not an image shape of the model's ${model.inputDim} inputs`);
+    }
+    shape = stored;
+  }
   return { model, scaling, shape, metadata, bytes: bytes.length };
 }
 

@@ -14,7 +14,7 @@ import type { FitOptions } from '../train/fit.js';
 import type { OptimizerConfig } from '../train/optimizers.js';
 import type { ScheduleConfig } from '../train/schedules.js';
 import { loadData, writeFileAtomic } from './files.js';
-import { gridPng, lossSvg, normalQuantile, scatterPng } from './images.js';
+import { gridPng, lossSvg, normalQuantile, scatterPng, undrawable } from './images.js';
 import { architectureLine, latentCodes, modelMetadata, reconstructionPairs, type CliModel } from './model-file.js';
 import { TrainingProgress, progressMode, say } from './progress.js';
 import { applyScaling, defaultScaling, fitScaling, toDisplay, type Scaling } from './scaling.js';
@@ -146,7 +146,9 @@ export async function train(args: TrainArgs): Promise<void> {
   const series = [{ name: 'train loss', values: log.map((r) => r.loss) }];
   if (valX) series.push({ name: data.test ? 'test loss' : 'validation loss', values: log.map((r) => r.valLoss) });
   await write('loss.svg', lossSvg(series, `${model.kind} on ${data.source}: loss (nats per sample) by epoch`));
-  if (args.pictures && shape) {
+  const tooBig = shape && undrawable(shape);
+  if (args.pictures && shape && tooBig) say(mode, `wavae train: ${tooBig}`);
+  if (args.pictures && shape && !tooBig) {
     for (const [name, bytes] of pictures(model, scaling, shape, valX ?? trainX, valX ? valLabels : trainLabels, args.seed)) await write(name, bytes);
   }
   const final = valX ? model.evaluate(valX) : null;

@@ -117,7 +117,8 @@ export function decoderLayers(name: string, c: CommonOptions, encoder: readonly 
   const matches = out.length === c.inputShape.length ? out.every((d, i) => d === c.inputShape[i]) : out.length === 1 && out[0] === c.inputDim;
   if (!matches) {
     const last = layers.length ? `decoder[${layers.length - 1}] (${layers[layers.length - 1].spec.type})` : 'the decoder';
-    const hint = layers.length && layers[layers.length - 1].spec.type === 'conv2dTranspose' ? " (a conv2dTranspose's outputPadding adds rows and columns, fewer than its stride)" : '';
+    const hint = layers.length && layers[layers.length - 1].spec.type === 'conv2dTranspose' && out[0] === c.inputShape[0]
+      ? " (a conv2dTranspose's outputPadding adds rows and columns, fewer than its stride)" : '';
     throw new WavaeError('INVALID_OPTION', `${name}: ${last} ends at shape ${showShape(out)}, but the decoder must end at the input shape ${showShape(c.inputShape)}${hint}`);
   }
   return layers;
