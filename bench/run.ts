@@ -96,7 +96,8 @@ if (want('startup')) {
 if (want('relaxed')) {
   // a child Node with relaxed SIMD enabled (Node 20 has it behind a flag; wavae never requires it)
   const { execFileSync } = await import('node:child_process');
-  const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'scripts/run-ts.mjs', 'bench/relaxed.ts', ...(quick ? ['--quick'] : [])], { encoding: 'utf8' });
+  const flags = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : []; // Node 22+ validate it by default; 24 refuses the flag
+  const out = execFileSync(process.execPath, [...flags, 'scripts/run-ts.mjs', 'bench/relaxed.ts', ...(quick ? ['--quick'] : [])], { encoding: 'utf8' });
   const rows = JSON.parse(out.trim().split('\n').pop() as string) as { variant: string; threads: number; gemm: { trans: string; gflops: number }[]; samplesPerSec: number }[];
   results.relaxed = rows;
   const tfWasm = (results.training as TrainRow[] | undefined)?.find((r) => r.backend === 'tfjs-wasm')?.samplesPerSec;

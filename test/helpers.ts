@@ -7,6 +7,9 @@ import { Rng } from '../src/random.js';
 /** Unit roundoff of float32. */
 export const U = 2 ** -24;
 
+/** The flag with which Node 20 validates relaxed SIMD; Node 22 and later validate it by default, and Node 24 refuses the flag. */
+export const RELAXED_SIMD_FLAGS: string[] = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
+
 let pair: Promise<{ wasm: Backend; js: Backend }> | null = null;
 
 /** One wasm and one js backend for the whole test file. */

@@ -1,10 +1,11 @@
 // The relaxed-SIMD GEMM (fused multiply-add) against the strict build, on awkward shapes, in a
-// Node process started with --experimental-wasm-relaxed-simd (Node 20 validates relaxed SIMD only
-// behind that flag; wavae never requires it: without it the strict build runs).
+// child Node process that validates relaxed SIMD (Node 20 only behind --experimental-wasm-relaxed-simd,
+// Node 22 and later by default; wavae never requires it: without it the strict build runs).
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as wv from '../src/node.js';
+import { RELAXED_SIMD_FLAGS } from './helpers.js';
 
 const SCRIPT = `
 const { createBackend } = await import(${JSON.stringify(path.resolve('dist/backend/index.js'))});
@@ -61,7 +62,7 @@ console.log(JSON.stringify({ variant, strictVariant: strict.variant, worst, thre
 
 describe('the relaxed-SIMD GEMM', () => {
   it('is chosen where the engine validates it, matches the strict build within the derived tolerance, and is bitwise the same on threads', () => {
-    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', SCRIPT], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [...RELAXED_SIMD_FLAGS, '--input-type=module', '-e', SCRIPT], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result.variant).toBe('relaxed-simd');

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as workerThreads from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RELAXED_SIMD_FLAGS } from './helpers.js';
 import * as wv from '../src/node.js';
 import { DEFAULT_MAX_THREADS, getBackend, registerThreads } from '../src/backend/index.js';
 import { kernelsWasmBytes, sharedKernelsModule } from '../src/backend/kernels-module.js';
@@ -189,7 +190,7 @@ describe('kernel threads', () => {
       const { history } = await wv.fitInWorker(vae, new Float32Array(784 * 128).fill(0.5), { epochs: 1, batchSize: 128 });
       console.log('trained', wv.threadCount(), wv.threadFallback(), history.epoch.length);`;
     // process-wide flags, which a Worker refuses in its own execArgv
-    const flags = ['--max-old-space-size=2048', '--expose-gc', '--stack-size=2000', '--experimental-wasm-relaxed-simd'];
+    const flags = ['--max-old-space-size=2048', '--expose-gc', '--stack-size=2000', ...RELAXED_SIMD_FLAGS]; // --stack-size is V8's
     const r = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('trained 2 null 1');
