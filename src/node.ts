@@ -14,12 +14,13 @@ registerThreads(nodeThreadPlatform(workerThreads, () => os.availableParallelism(
 // moment functions tier up while they run on several threads (reproduced: 3 processes of 2
 // threads training the conv VAE diverged within 5-10 epochs; with the kernels compiled by
 // TurboFan up front, never). The flag is read when a module is compiled, so it is turned off for
-// the kernels' compile alone and back on after, unless this process was started without it.
+// the kernels' compile alone (V8 compiles the functions on its background threads) and back on
+// once the module exists, unless this process was started without it.
 const tieringOff = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].includes('--no-wasm-dynamic-tiering');
 setKernelCompiler(async (bytes) => {
   v8.setFlagsFromString('--no-wasm-dynamic-tiering');
   try {
-    return new WebAssembly.Module(bytes); // compiled now, while the flag is off
+    return await WebAssembly.compile(bytes);
   } finally {
     if (!tieringOff) v8.setFlagsFromString('--wasm-dynamic-tiering');
   }
