@@ -96,19 +96,20 @@ describe('the demo page in Chromium', () => {
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
   }, 120_000);
 
-  it('trains a conv VAE in a Web Worker, strict, bitwise equal to Node', async () => {
+  it('trains a conditional conv VAE in a Web Worker, strict, bitwise equal to Node', async () => {
     const page = await openDemo();
     await page.evaluate(() => (window as any).wv.init({ strict: true }));
     const run = async (lib: any): Promise<string> => {
       const rng = new lib.Rng(13);
       const x = new Float32Array(160 * 2 * 12 * 12);
       for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
+      const labels = Array.from({ length: 160 }, (_, i) => (i * 7) % 3);
       const vae = new lib.VAE({
-        inputShape: [2, 12, 12], latentDim: 4, seed: 6,
+        inputShape: [2, 12, 12], latentDim: 4, seed: 6, conditionDim: 3,
         encoder: [{ type: 'conv2d', filters: 8, kernelSize: 4, stride: 2, padding: 1 }, { type: 'conv2d', filters: 12, kernelSize: 3, padding: 'same' },
           { type: 'flatten' }, { type: 'dense', units: 24 }],
       });
-      const { model } = await lib.fitInWorker(vae, x, { epochs: 2, batchSize: 64 });
+      const { model } = await lib.fitInWorker(vae, x, { epochs: 2, batchSize: 64, condition: lib.oneHot(labels, 3) });
       const params = model.parameters();
       const out: Record<string, number[]> = {};
       for (const k of Object.keys(params)) out[k] = Array.from(params[k]);

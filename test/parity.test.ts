@@ -457,3 +457,65 @@ describe('parity: wasm against the js reference, every op in the table', () => {
     expect([...byOp.keys()].sort()).toEqual(kernelNames.sort());
   });
 });
+
+// ---- strided gemm --------------------------------------------------------------------------
+// Blocks of columns of wider matrices (a dense layer's weight columns for its input and for a
+// condition): the kernel's sums do not depend on the row strides, so on each backend a strided
+// GEMM gives bitwise the contiguous GEMM of the same blocks (whose wasm = js parity is above),
+// and it leaves the other columns of its output alone.
+describe('gemm_f32 on blocks of wider matrices (row strides)', () => {
+  const SHAPES: [boolean, boolean, number, number, number][] = [
+    [false, true, 3, 9, 17], [false, false, 6, 5, 3], [true, false, 7, 13, 6], [true, true, 5, 8, 9],
+    [false, true, 128, 40, 300], [true, false, 40, 300, 128], [false, false, 131, 33, 40], [false, true, 1, 12, 5],
+  ];
+  it('equals the contiguous GEMM bitwise, and writes only its block of C', async () => {
+    const rng = new Rng(17);
+    const { wasm, js } = await backends();
+    for (const be of [wasm, js]) {
+      for (const [ta, tb, m, n, k] of SHAPES) {
+        // op(a) (m, k) stored (rows, cols), inside a matrix 3 columns wider, starting at column 2
+        const block = (rows: number, cols: number) => {
+          const ld = cols + 3;
+          const wide = Float32Array.from({ length: rows * ld }, () => rng.uniform() - 0.5);
+          const dense = new Float32Array(rows * cols);
+          for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) dense[r * cols + j] = wide[r * ld + 2 + j];
+          return { wide, dense, ld, len: (rows - 1) * ld + cols };
+        };
+        const A = ta ? block(k, m) : block(m, k);
+        const B = tb ? block(n, k) : block(k, n);
+        const C = block(m, n);
+        const bias = Float32Array.from({ length: n }, () => rng.uniform());
+        const put = (v: Float32Array): Buf => {
+          const b = be.alloc(v.length);
+          be.write(b, v);
+          return b;
+        };
+        const [wa, wb, wc, da, db, dc, bb] = [A.wide, B.wide, C.wide, A.dense, B.dense, C.dense, bias].map(put);
+        be.gemmStrided_f32(ta, tb, m, n, k, 0.7, be.view(wa, 2, A.len), A.ld, be.view(wb, 2, B.len), B.ld, 0.4, be.view(wc, 2, C.len), C.ld, bb, 'tanh');
+        be.gemm_f32(ta, tb, m, n, k, 0.7, da, db, 0.4, dc, bb, 'tanh');
+        const [got, want] = [be.read(wc), be.read(dc)];
+        for (let r = 0; r < m; r++) {
+          for (let j = 0; j < C.ld; j++) {
+            const inside = j >= 2 && j < 2 + n;
+            const expected = inside ? want[r * n + j - 2] : C.wide[r * C.ld + j];
+            if (!Object.is(got[r * C.ld + j], expected)) {
+              throw new Error(`${be.name} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}x${n}x${k}: C[${r}, ${j}] is ${got[r * C.ld + j]}, expected ${expected}`);
+            }
+          }
+        }
+        for (const b of [wa, wb, wc, da, db, dc, bb]) be.free(b);
+      }
+    }
+  });
+
+  it('a stride narrower than the block, or a block of the wrong extent, is refused', async () => {
+    const be = (await backends()).wasm;
+    const a = be.alloc(40);
+    const c = be.alloc(40);
+    expect(() => be.gemmStrided_f32(false, false, 2, 2, 3, 1, a, 2, a, 2, 0, c, 2)).toThrow(/lda 2 is less than the 3 columns of a/);
+    expect(() => be.gemmStrided_f32(false, false, 2, 2, 3, 1, be.view(a, 0, 8), 5, be.view(a, 0, 8), 2, 0, be.view(c, 0, 4), 2)).toThrow(/b has 8 floats, expected 6/);
+    expect(() => be.gemmStrided_f32(false, false, 2, 2, 3, 1, be.view(a, 0, 8), 5, be.view(a, 0, 6), 2, 0, be.view(c, 0, 4), 3)).toThrow(/c has 4 floats, expected 5/);
+    be.free(a);
+    be.free(c);
+  });
+});

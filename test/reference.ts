@@ -113,6 +113,19 @@ export interface RefLayer {
   input: readonly number[];
   output: readonly number[];
   name: string | null;
+  /** Condition columns this dense layer takes: its input is [x, c], concatenated. */
+  condition?: number;
+}
+
+/** Rows of a (n, da) and b (n, db) side by side: [a, b] (n, da + db), as torch.cat([a, b], 1). */
+export function concatRows(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const [da, db] = [a.length / n, b.length / n];
+  const out = new Float64Array(n * (da + db));
+  for (let i = 0; i < n; i++) {
+    out.set(a.subarray(i * da, (i + 1) * da), i * (da + db));
+    out.set(b.subarray(i * db, (i + 1) * db), i * (da + db) + da);
+  }
+  return out;
 }
 
 /** A conv layer's shapes (input c, h, w; output f, ho, wo), kernel, stride, padding, weight and bias. */
@@ -160,28 +173,42 @@ function conv2dTranspose(p: Params, l: RefLayer, x: Float64Array, n: number): Fl
   return y;
 }
 
-/** A stack of layers in float64 (dense, conv2d, conv2dTranspose; flatten and reshape move nothing). */
-export function stackForward(p: Params, layers: readonly RefLayer[], x: Float64Array, n: number): Float64Array {
+/** A stack of layers in float64 (dense, conv2d, conv2dTranspose; flatten and reshape move nothing); a layer that takes the condition c gets [h, c]. */
+export function stackForward(p: Params, layers: readonly RefLayer[], x: Float64Array, n: number, c: Float64Array | null = null): Float64Array {
   let h = x;
   for (const l of layers) {
-    if (l.spec.type === 'dense') h = dense(p, l.name as string, h, n, (l.spec.activation ?? 'identity') as Act);
+    if (l.spec.type === 'dense') h = dense(p, l.name as string, l.condition ? concatRows(h, c as Float64Array, n) : h, n, (l.spec.activation ?? 'identity') as Act);
     else if (l.spec.type === 'conv2d') h = conv2d(p, l, h, n);
     else if (l.spec.type === 'conv2dTranspose') h = conv2dTranspose(p, l, h, n);
   }
   return h;
 }
 
-/** A Bernoulli VAE's objective per sample over any layer stacks: mean over rows of BCE + beta KL. */
+/**
+ * A Bernoulli VAE's objective per sample over any layer stacks: mean over rows of BCE + beta KL.
+ * With a condition c (n rows), the layers marked with it take [h, c], and the heads take it when
+ * no encoder layer did.
+ */
 export function stackVaeObjective(p: Params, encoder: readonly RefLayer[], decoder: readonly RefLayer[], beta: number,
-  x: Float64Array, eps: Float64Array, n: number): number {
-  const h = stackForward(p, encoder, x, n);
-  const mean = dense(p, 'mean', h, n, 'identity');
-  const logVar = dense(p, 'logvar', h, n, 'identity');
+  x: Float64Array, eps: Float64Array, n: number, c: Float64Array | null = null): number {
+  const h = stackForward(p, encoder, x, n, c);
+  const hc = c && !encoder.some((l) => l.condition) ? concatRows(h, c, n) : h;
+  const mean = dense(p, 'mean', hc, n, 'identity');
+  const logVar = dense(p, 'logvar', hc, n, 'identity');
   const z = mean.map((m, i) => m + Math.exp(logVar[i] / 2) * eps[i]);
-  const out = stackForward(p, decoder, z, n);
+  const out = stackForward(p, decoder, z, n, c);
   let recon = 0;
   for (let i = 0; i < x.length; i++) recon += bce(out[i], x[i]);
   let kl = 0;
   for (let i = 0; i < mean.length; i++) kl += 0.5 * (Math.exp(logVar[i]) + mean[i] ** 2 - 1 - logVar[i]);
   return (recon + beta * kl) / n;
+}
+
+/** An autoencoder's objective per sample over layer stacks (the encoder's ending in the code layer): mean over rows of BCE or the squared error. */
+export function stackAeObjective(p: Params, encoder: readonly RefLayer[], decoder: readonly RefLayer[], loss: 'mse' | 'bce',
+  x: Float64Array, n: number, c: Float64Array | null = null): number {
+  const out = stackForward(p, decoder, stackForward(p, encoder, x, n, c), n, c);
+  let total = 0;
+  for (let i = 0; i < x.length; i++) total += loss === 'bce' ? bce(out[i], x[i]) : (out[i] - x[i]) ** 2;
+  return total / n;
 }

@@ -123,6 +123,24 @@ describe('kernel threads', () => {
     }
   });
 
+  it('conditional VAEs (two GEMMs into one output on strided weight blocks) train bitwise alike on 1 and 2 threads', async () => {
+    const rng = new Rng(6);
+    const x = Float32Array.from({ length: 384 * 784 }, () => rng.uniform());
+    const condition = wv.oneHot(Array.from({ length: 384 }, (_, i) => (i * 7) % 10), 10);
+    const train = async (threads: number) => {
+      await wv.init({ threads });
+      const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, conditionDim: 10, seed: 2 });
+      const history = await vae.fit(x, { condition, epochs: 2, batchSize: 128 });
+      const p = vae.parameters();
+      const evaluated = vae.evaluate(x, { condition });
+      vae.dispose();
+      return { p, losses: [...history.loss, evaluated.loss] };
+    };
+    const [one, two] = [await train(1), await train(2)];
+    for (const name of Object.keys(one.p)) expect(Buffer.from(two.p[name].buffer).equals(Buffer.from(one.p[name].buffer)), name).toBe(true);
+    expect(two.losses).toEqual(one.losses);
+  });
+
   it('sums of squares (blocks split across threads, block sums added in order) are bitwise the same on 1, 2 and 3 threads, and clipping trains alike', async () => {
     const rng = new Rng(9);
     const lengths = [16384, 16385, 3 * 16384 + 7, 652824, 100003];

@@ -32,6 +32,23 @@ describe('fitInWorker (Node worker_threads)', () => {
     for (const m of [here, there, model]) m.dispose();
   });
 
+  it('trains a conditional model exactly as fit() does, conditions included', async () => {
+    await wv.init();
+    const opts = { inputDim: 10, hiddenDims: [8], latentDim: 2, conditionDim: 3, seed: 3 };
+    const condition = wv.oneHot(Array.from({ length: 96 }, (_, i) => i % 3), 3);
+    const validationCondition = wv.matrix(96, 3, condition.data.map((v) => 1 - v));
+    const here = new wv.VAE(opts);
+    const mine = await here.fit(x, { epochs: 2, batchSize: 16, condition, validationData: x, validationCondition });
+    const there = new wv.VAE(opts);
+    const { model, history } = await wv.fitInWorker(there, x, { epochs: 2, batchSize: 16, condition, validationData: x, validationCondition });
+    expect(history.valLoss).toEqual(mine.valLoss);
+    const [a, b] = [here.parameters(), model.parameters()];
+    for (const name of Object.keys(a)) expect(Array.from(b[name])).toEqual(Array.from(a[name]));
+    expect(model.conditionDim).toBe(3);
+    await expect(wv.fitInWorker(there, x, { epochs: 1 })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/fitInWorker: this model is conditional/) });
+    for (const m of [here, there, model]) m.dispose();
+  });
+
   it('an AbortSignal stops the worker cleanly after the current batch', async () => {
     await wv.init();
     const vae = new wv.VAE({ inputDim: 10, hiddenDims: [8], latentDim: 2 });

@@ -135,7 +135,17 @@ export class Backend {
    */
   gemm_f32(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Buf, b: Buf, beta: number, c: Buf, bias: Buf | null = null, act: Act = 'identity', actAlpha = 0.01): void {
-    this.run('gemm_f32', [transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, transA ? m : k, b, transB ? k : n, beta, c, n, bias,
+    this.gemmStrided_f32(transA, transB, m, n, k, alpha, a, transA ? m : k, b, transB ? k : n, beta, c, n, bias, act, actAlpha);
+  }
+
+  /**
+   * gemm_f32 on matrices whose rows lie lda, ldb and ldc floats apart (at least their widths):
+   * blocks of columns of wider matrices. A buffer holds (rows - 1) * ld + cols floats, from its
+   * first element to its last: be.view(w, firstColumn, (rows - 1) * ld + cols).
+   */
+  gemmStrided_f32(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Buf, lda: number, b: Buf, ldb: number, beta: number, c: Buf, ldc: number, bias: Buf | null = null, act: Act = 'identity', actAlpha = 0.01): void {
+    this.run('gemm_f32', [transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias,
       this.actCode('gemm_f32', act), actAlpha]);
   }
 

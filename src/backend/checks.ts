@@ -15,6 +15,8 @@ interface Plan {
   readonly args: readonly ArgSpec[];
   /** For each buffer argument: positions of its shape's integer arguments (or the numbers). */
   readonly dims: readonly (readonly number[])[];
+  /** For each strided buffer argument: the positions of its row stride and of its transpose flag (-1: none); null for others. */
+  readonly strides: readonly (readonly [number, number] | null)[];
   /** Pairs [i, j] of buffer positions that may be the same buffer but must not otherwise overlap. */
   readonly aliases: readonly (readonly [number, number])[];
   /** Pairs [i, j] of buffer positions that must not overlap at all. */
@@ -30,6 +32,7 @@ function planOf(name: KernelName): Plan {
   const args = spec.args;
   const pos = (n: string): number => args.findIndex((a) => a.name === n);
   const dims = args.map((a) => (a.kind === 'buf' ? a.shape.map((d) => (typeof d === 'number' ? -d - 1 : pos(d))) : []));
+  const strides = args.map((a) => (a.kind === 'buf' && a.stride ? [pos(a.stride.ld), a.stride.trans ? pos(a.stride.trans) : -1] as const : null));
   const aliases: [number, number][] = [];
   const disjoint: [number, number][] = [];
   args.forEach((a, i) => {
@@ -40,7 +43,7 @@ function planOf(name: KernelName): Plan {
       (mayAlias ? aliases : disjoint).push([i, j]);
     });
   });
-  return { spec, args, dims, aliases, disjoint, values: {} };
+  return { spec, args, dims, strides, aliases, disjoint, values: {} };
 }
 
 const PLANS = Object.fromEntries(Object.keys(KERNELS).map((n) => [n, planOf(n as KernelName)])) as Record<KernelName, Plan>;
@@ -105,7 +108,16 @@ export function checkCall(name: KernelName, args: CallArg[], heapBase: number, h
     const b = args[i];
     if (s.kind !== 'buf' || b === null) continue;
     let len = 1;
-    for (const d of plan.dims[i]) len *= d < 0 ? -d - 1 : (args[d] as number);
+    const stride = plan.strides[i];
+    if (stride) { // (rows, cols) with rows ld floats apart
+      const [d0, d1] = plan.dims[i].map((d) => (d < 0 ? -d - 1 : (args[d] as number)));
+      const [rows, cols] = stride[1] >= 0 && args[stride[1]] === 1 ? [d1, d0] : [d0, d1];
+      const ld = args[stride[0]] as number;
+      if (ld < cols) throw new WavaeError('INVALID_OPTION', `${name}: ${specs[stride[0]].name} ${ld} is less than the ${cols} columns of ${s.name}`);
+      len = (rows - 1) * ld + cols;
+    } else {
+      for (const d of plan.dims[i]) len *= d < 0 ? -d - 1 : (args[d] as number);
+    }
     if ((b as Buf).len !== len) throw new WavaeError('SHAPE_MISMATCH', `${name}: ${s.name} has ${(b as Buf).len} floats, expected ${len}`);
   }
   // 4. aliasing

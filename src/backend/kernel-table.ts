@@ -29,6 +29,13 @@ export interface BufArg {
   readonly beta?: string;
   /** Buffers this one may be exactly (in place); it must not overlap them otherwise. */
   readonly alias?: readonly string[];
+  /**
+   * A matrix with a row stride (gemm's lda, ldb, ldc): stored as (rows, cols) = shape, or the
+   * shape reversed where the flag argument `trans` is 1, each row `ld` floats after the one
+   * before (ld >= cols), so that its length is (rows - 1) * ld + cols: a block of columns of a
+   * wider matrix (a dense layer's weight columns for its input, or for a condition).
+   */
+  readonly stride?: { readonly ld: string; readonly trans?: string };
 }
 
 /** A scalar argument. 'int': an integer >= min; 'f32': a finite number (rounded to float32 by the kernel), optionally in [min, max) or (min, ...); 'number': any number (NaN and infinities too); 'flag': 0 or 1; 'act': an activation code (kernels.ts ACT_CODE). */
@@ -88,14 +95,14 @@ const convRule = (v: Readonly<Record<string, number>>): string | null =>
 
 /** Every kernel, by export name. */
 export const KERNELS = {
-  /** c (m, n) = act(alpha op(a) op(b) + beta c + bias (n)); op(a) (m, k), op(b) (k, n); contiguous row-major */
+  /** c (m, n) = act(alpha op(a) op(b) + beta c + bias (n)); op(a) (m, k), op(b) (k, n); row-major, rows lda, ldb, ldc floats apart */
   gemm_f32: {
     args: [flag('transA'), flag('transB'), int('m'), int('n'), int('k'), f32('alpha'),
-      buf('a', 'in', ['m', 'k']), int('lda'), buf('b', 'in', ['k', 'n']), int('ldb'), f32('beta'),
-      buf('c', 'out', ['m', 'n'], { beta: 'beta' }), int('ldc'), buf('bias', 'in', ['n'], opt), ...act()],
+      buf('a', 'in', ['m', 'k'], { stride: { ld: 'lda', trans: 'transA' } }), int('lda'),
+      buf('b', 'in', ['k', 'n'], { stride: { ld: 'ldb', trans: 'transB' } }), int('ldb'), f32('beta'),
+      buf('c', 'out', ['m', 'n'], { beta: 'beta', stride: { ld: 'ldc' } }), int('ldc'), buf('bias', 'in', ['n'], opt), ...act()],
     split: { by: 'gemm' },
-    rule: (v) => v.lda !== (v.transA ? v.m : v.k) || v.ldb !== (v.transB ? v.k : v.n) || v.ldc !== v.n
-      ? `leading dimensions ${v.lda}, ${v.ldb}, ${v.ldc} are not those of contiguous matrices` : leakySlope(v),
+    rule: leakySlope,
   },
   /** out (rows, cols) = act(inp (rows, cols) + bias (cols)); out may be inp */
   bias_act_f32: {

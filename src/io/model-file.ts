@@ -4,13 +4,15 @@
 // tensors and checks them; it knows no model class (models/registry.ts maps a kind to its class).
 //
 // Format versions: 1 describes dense models by hiddenDims; 2 adds layer specs (encoder and
-// decoder as arrays of { type, ... }) and inputShape. A model writes the oldest version that
-// describes it, so dense models stay readable by wavae versions that read only version 1.
+// decoder as arrays of { type, ... }) and inputShape; 3 adds conditionDim (a conditional model,
+// whose first dense layers take [x, c] and [z, c]). A model writes the oldest version that
+// describes it, so dense models stay readable by wavae versions that read only version 1, and a
+// wavae that reads only 2 refuses a conditional model as too new rather than as corrupt.
 import { WavaeError, describe } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
 
 /** The newest model file format version this wavae reads and writes. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /** Options of save(). */
 export interface SaveOptions {

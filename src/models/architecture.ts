@@ -9,7 +9,10 @@ import { ParamLayout, type TensorSpec, type TensorView } from '../nn/params.js';
 import { MAX_LAYERS, resolveStack, stackOutput, stackSpecs, stackTensors } from '../nn/stack.js';
 
 /** The option names both models take. */
-export const COMMON_KEYS = ['inputDim', 'inputShape', 'hiddenDims', 'encoder', 'decoder', 'latentDim', 'activation', 'weightDecay', 'seed'];
+export const COMMON_KEYS = ['inputDim', 'inputShape', 'hiddenDims', 'encoder', 'decoder', 'latentDim', 'conditionDim', 'activation', 'weightDecay', 'seed'];
+
+/** The widest condition a model takes. */
+export const MAX_CONDITION = 1 << 16;
 
 /** The validated options both models share. */
 export interface CommonOptions {
@@ -19,6 +22,8 @@ export interface CommonOptions {
   /** The dense shorthand, when the model was described by it; null for layer specs. */
   hiddenDims: number[] | null;
   latentDim: number;
+  /** The width of a conditional model's condition c (0: not conditional): q(z|x,c), p(x|z,c). */
+  conditionDim: number;
   activation: Act;
   weightDecay: number;
   seed: number;
@@ -67,6 +72,7 @@ export function checkCommon(name: string, options: unknown, keys: readonly strin
     hiddenDims = [...dims] as number[];
   }
   const latentDim = checkInt(`${name}: latentDim`, orDefault(o.latentDim, defaults.latentDim), 1, 1 << 24);
+  const conditionDim = checkInt(`${name}: conditionDim`, orDefault(o.conditionDim, 0), 0, MAX_CONDITION);
   const activation = orDefault(o.activation, 'relu') as Act;
   if (!ACTIVATIONS.includes(activation)) {
     throw new WavaeError('INVALID_OPTION', `${name}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(activation)}`);
@@ -78,7 +84,7 @@ export function checkCommon(name: string, options: unknown, keys: readonly strin
   const seed = checkInt(`${name}: seed`, orDefault(o.seed, 0), 0, 0xffffffff);
   const flatten: LayerSpec[] = inputShape.length > 1 ? [{ type: 'flatten' }] : [];
   const encoderSpecs = hiddenDims ? [...flatten, ...hiddenDims.map((units) => ({ type: 'dense', units }))] : o.encoder;
-  return { inputShape, inputDim, hiddenDims, latentDim, activation, weightDecay, seed, encoderSpecs, decoderSpecs: hiddenDims ? null : orDefault(o.decoder, null) };
+  return { inputShape, inputDim, hiddenDims, latentDim, conditionDim, activation, weightDecay, seed, encoderSpecs, decoderSpecs: hiddenDims ? null : orDefault(o.decoder, null) };
 }
 
 function checkInputShape(name: string, shape: unknown, dim: unknown): Shape {
@@ -97,9 +103,18 @@ function checkInputShape(name: string, shape: unknown, dim: unknown): Shape {
   return [...shape];
 }
 
-/** The encoder's layers: hidden layers with the model's activation (or their own). */
+/**
+ * The encoder's layers: hidden layers with the model's activation (or their own). In a
+ * conditional model the first dense layer takes [x, c] (after convolutions and their flatten:
+ * [h, c]); an encoder without one leaves c to the latent heads or the code layer (headCondition).
+ */
 export function encoderLayers(name: string, c: CommonOptions): ResolvedLayer[] {
-  return resolveStack('encoder', c.encoderSpecs, c.inputShape, { model: name, activation: c.activation, lastLinear: false });
+  return resolveStack('encoder', c.encoderSpecs, c.inputShape, { model: name, activation: c.activation, lastLinear: false, condition: c.conditionDim });
+}
+
+/** The condition width the latent heads or the code layer take: the model's, when no encoder layer took it. */
+export function headCondition(c: CommonOptions, encoder: readonly ResolvedLayer[]): number {
+  return encoder.some((l) => l.condition) ? 0 : c.conditionDim;
 }
 
 /**
@@ -112,7 +127,10 @@ export function encoderLayers(name: string, c: CommonOptions): ResolvedLayer[] {
  */
 export function decoderLayers(name: string, c: CommonOptions, encoder: readonly ResolvedLayer[]): ResolvedLayer[] {
   const specs = c.decoderSpecs ?? mirror(name, c, encoder);
-  const layers = resolveStack('decoder', specs, [c.latentDim], { model: name, activation: c.activation, lastLinear: true });
+  const layers = resolveStack('decoder', specs, [c.latentDim], { model: name, activation: c.activation, lastLinear: true, condition: c.conditionDim });
+  if (c.conditionDim > 0 && !layers[0]?.condition) {
+    throw new WavaeError('INVALID_OPTION', `${name}: a conditional decoder starts with a dense layer, which takes [z, c]; decoder[0] is ${layers.length ? `a ${layers[0].spec.type} layer` : 'missing'}`);
+  }
   const out = stackOutput(layers, [c.latentDim]);
   const matches = out.length === c.inputShape.length ? out.every((d, i) => d === c.inputShape[i]) : out.length === 1 && out[0] === c.inputDim;
   if (!matches) {
@@ -153,22 +171,24 @@ function mirror(name: string, c: CommonOptions, encoder: readonly ResolvedLayer[
   return specs;
 }
 
-/** A dense layer outside the numbered stacks (the latent heads, the code layer) on a flat input. */
-export function denseOn(name: string, what: string, input: Shape, units: number, layerName: string): ResolvedLayer {
+/** A dense layer outside the numbered stacks (the latent heads, the code layer) on a flat input, and a condition when it takes one. */
+export function denseOn(name: string, what: string, input: Shape, units: number, layerName: string, condition = 0): ResolvedLayer {
   if (input.length !== 1) {
     throw new WavaeError('INVALID_OPTION', `${name}: the encoder must end flat for the ${what}, got shape ${showShape(input)}; end it with { type: 'flatten' }`);
   }
-  return { spec: { type: 'dense', units, activation: 'identity' }, input, output: [units], name: layerName };
+  return { spec: { type: 'dense', units, activation: 'identity' }, input, output: [units], name: layerName, ...(condition ? { condition } : {}) };
 }
 
 /** The architecture part of a model's config (saved in model files): the shorthand as given, or every layer spec. */
 export function architectureConfig(arch: Architecture): Record<string, unknown> {
-  if (arch.hiddenDims) return arch.inputShape.length === 1 ? { inputDim: arch.inputDim, hiddenDims: arch.hiddenDims } : { inputShape: arch.inputShape, hiddenDims: arch.hiddenDims };
-  return { inputShape: arch.inputShape, encoder: stackSpecs(arch.encoder), decoder: stackSpecs(arch.decoder) };
+  const condition = arch.conditionDim > 0 ? { conditionDim: arch.conditionDim } : {};
+  if (arch.hiddenDims) return { ...(arch.inputShape.length === 1 ? { inputDim: arch.inputDim } : { inputShape: arch.inputShape }), hiddenDims: arch.hiddenDims, ...condition };
+  return { inputShape: arch.inputShape, encoder: stackSpecs(arch.encoder), decoder: stackSpecs(arch.decoder), ...condition };
 }
 
-/** The format version an architecture needs: 1 for the dense shorthand on flat rows, 2 for layer specs. */
+/** The format version an architecture needs: 1 for the dense shorthand on flat rows, 2 for layer specs, 3 for a condition. */
 export function formatVersionOf(c: CommonOptions): number {
+  if (c.conditionDim > 0) return 3;
   return c.hiddenDims && c.inputShape.length === 1 ? 1 : 2;
 }
 

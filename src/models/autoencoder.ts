@@ -11,10 +11,10 @@ import { Rows } from '../nn/rows.js';
 import { Stack, StackPlan, stackOutput } from '../nn/stack.js';
 import type { Rng } from '../random.js';
 import {
-  COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, type Architecture,
+  COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, type Architecture,
 } from './architecture.js';
 import { interpolateCodes, traverseCodes } from './latent.js';
-import { Model, type EvalResult, type StepLosses } from './model.js';
+import { Model, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Input corruption for a denoising autoencoder (training only). */
 export type Denoise = { type: 'gaussian'; std: number } | { type: 'mask'; prob: number };
@@ -33,6 +33,11 @@ export interface AutoencoderOptions {
   decoder?: LayerSpec[];
   /** Size of the code layer. Default 32. */
   latentDim?: number;
+  /**
+   * A conditional autoencoder: the width of the condition c every call then takes. It joins the
+   * encoder's first dense layer (the code layer when the encoder has none) and the decoder's first layer.
+   */
+  conditionDim?: number;
   /** 'mse' (sum of squared errors per sample) or 'bce' (data in [0, 1], from logits). Default 'mse'. */
   loss?: 'mse' | 'bce';
   /** Hidden activation; the code and output layers are linear. Default 'relu'. */
@@ -46,8 +51,9 @@ export interface AutoencoderOptions {
 
 const KEYS = [...COMMON_KEYS, 'loss', 'denoise'];
 
-class AePlan {
+class AePlan implements ModelPlan {
   readonly x: Rows; // (B, D) encoder input (corrupted when denoising)
+  readonly cond: Rows | null; // (B, C) condition rows of a conditional autoencoder
   readonly target: Rows; // (B, D) clean target; the same buffer as x without denoising
   readonly noise: Rows | null; // (B, D) Gaussian noise
   readonly enc: StackPlan;
@@ -58,6 +64,7 @@ class AePlan {
     this.x = new Rows(be, B, ae.inputDim);
     this.target = ae.denoise ? new Rows(be, B, ae.inputDim) : this.x;
     this.noise = ae.denoise?.type === 'gaussian' ? new Rows(be, B, ae.inputDim) : null;
+    this.cond = ae.conditionDim > 0 ? new Rows(be, B, ae.conditionDim) : null;
     this.enc = new StackPlan(be, ae.encoder, B);
     this.dec = new StackPlan(be, ae.decoder, B);
     this.rowRecon = new Rows(be, B, 1);
@@ -67,6 +74,7 @@ class AePlan {
     this.x.free();
     if (this.target !== this.x) this.target.free();
     this.noise?.free();
+    this.cond?.free();
     this.enc.free();
     this.dec.free();
     this.rowRecon.free();
@@ -113,7 +121,7 @@ export class Autoencoder extends Model {
     return this.be.sse_f32(dout, p.rowRecon.rows(n), out, p.target.rows(n), n, this.inputDim, 1 / n);
   }
 
-  loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng): void {
+  protected loadInputs(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng): void {
     const p = this.p;
     this.be.gatherRows(p.target.rows(n), src, idx, start, n, this.inputDim);
     if (!this.denoise) return;
@@ -132,73 +140,79 @@ export class Autoencoder extends Model {
     const be = this.be;
     const p = this.p;
     const x = p.x.rows(n);
-    const code = this.encoder.forward(be, p.enc, x, n);
-    const out = this.decoder.forward(be, p.dec, code, n);
+    const c = this.cond(n);
+    const code = this.encoder.forward(be, p.enc, x, n, c);
+    const out = this.decoder.forward(be, p.dec, code, n, c);
     const recon = this.reconstructionLoss(this.decoder.outputGrad(p.dec, n), out, n) / n;
-    this.decoder.backward(be, p.dec, code, n, this.encoder.outputGrad(p.enc, n), 0);
-    this.encoder.backward(be, p.enc, x, n, null, 0);
+    this.decoder.backward(be, p.dec, code, n, this.encoder.outputGrad(p.enc, n), 0, c);
+    this.encoder.backward(be, p.enc, x, n, null, 0, c);
     const l2 = this.weightDecayTerm();
     return this.report(recon, recon, 0, recon + l2);
   }
 
-  /** Mean reconstruction loss per sample over x (no corruption). */
-  evaluate(x: Matrix | Float32Array): EvalResult {
+  /** Mean reconstruction loss per sample over x (no corruption; conditional: under its condition rows). */
+  evaluate(x: Matrix | Float32Array, options: ConditionOption = {}): EvalResult {
     const data = asMatrix('evaluate: x', x, this.inputDim);
+    const cond = this.conditionOf('evaluate', options, data.rows);
     let total = 0;
     this.forEachChunk(data, (n) => this.p.target.rows(n), (_start, n) => {
-      const code = this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n);
-      total += this.reconstructionLoss(null, this.decoder.forward(this.be, this.p.dec, code, n), n);
-    });
+      const code = this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n, this.cond(n));
+      total += this.reconstructionLoss(null, this.decoder.forward(this.be, this.p.dec, code, n, this.cond(n)), n);
+    }, cond);
     const loss = total / data.rows;
     return { loss, reconstruction: loss, kl: 0 };
   }
 
   /** Codes (n, latentDim). */
-  encode(x: Matrix | Float32Array): Matrix {
+  encode(x: Matrix | Float32Array, options: ConditionOption = {}): Matrix {
     const data = asMatrix('encode: x', x, this.inputDim);
-    return this.mapRows(data, this.latentDim, (n) => this.p.target.rows(n), (n) => this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n));
+    const cond = this.conditionOf('encode', options, data.rows);
+    return this.mapRows(data, this.latentDim, (n) => this.p.target.rows(n), (n) => this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n, this.cond(n)), cond);
   }
 
   /** Outputs for codes z (n, latentDim): probabilities for 'bce'. */
-  decode(z: Matrix | Float32Array): Matrix {
+  decode(z: Matrix | Float32Array, options: ConditionOption = {}): Matrix {
     const codes = asMatrix('decode: z', z, this.latentDim);
+    const cond = this.conditionOf('decode', options, codes.rows, 'row of z');
     const zRows = (n: number): Buf => this.p.enc.outs[this.encoder.steps.length - 1].rows(n);
     return this.mapRows(codes, this.inputDim, zRows, (n) => {
-      const y = this.decoder.forward(this.be, this.p.dec, zRows(n), n);
+      const y = this.decoder.forward(this.be, this.p.dec, zRows(n), n, this.cond(n));
       if (this.loss === 'bce') this.be.bias_act_f32(y, y, null, n, this.inputDim, 'sigmoid');
       return y;
-    });
+    }, cond);
   }
 
   /** decode(encode(x)). */
-  reconstruct(x: Matrix | Float32Array): Matrix {
-    return this.decode(this.encode(x));
+  reconstruct(x: Matrix | Float32Array, options: ConditionOption = {}): Matrix {
+    return this.decode(this.encode(x, options), options);
   }
 
   /** The codes of x (n, latentDim): encode(x). */
-  codes(x: Matrix | Float32Array): Matrix {
-    return this.encode(x);
+  codes(x: Matrix | Float32Array, options: ConditionOption = {}): Matrix {
+    return this.encode(x, options);
   }
 
   /** Loss (with the L2 term) and every parameter gradient for x, without corruption; no update. */
-  gradients(x: Matrix | Float32Array): { loss: number; grads: Record<string, Float32Array> } {
+  gradients(x: Matrix | Float32Array, options: ConditionOption = {}): { loss: number; grads: Record<string, Float32Array> } {
     const data = asMatrix('gradients: x', x, this.inputDim);
+    const cond = this.conditionOf('gradients', options, data.rows);
     this.ensurePlan(data.rows);
     const n = data.rows;
     this.be.write(this.p.target.rows(n), data.data);
+    if (cond) this.be.write(this.cond(n) as Buf, cond.data);
     if (this.p.x !== this.p.target) this.be.copy_f32(this.p.x.rows(n), this.p.target.rows(n));
     const losses = this.trainStep(n);
     return { loss: losses.objective, grads: this.store.read('grads') };
   }
 
   /** Decoded points on the line from code a to code b. */
-  interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number): Matrix {
-    return this.decode(interpolateCodes(a, b, steps, this.latentDim));
+  interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number, options: ConditionOption = {}): Matrix {
+    return this.decode(interpolateCodes(a, b, steps, this.latentDim), options);
   }
 
   /** Decoded codes varying dimension `dim` of `base` over [-range, range]. */
-  traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } = {}): Matrix {
-    return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim));
+  traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } & ConditionOption = {}): Matrix {
+    return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim), options);
   }
 }
 
@@ -233,7 +247,7 @@ export function autoencoderArchitecture(options: AutoencoderOptions): Autoencode
   const denoise = checkDenoise(o.denoise);
   const encoder = encoderLayers('Autoencoder', c);
   const numbered = encoder.filter((l) => l.name !== null).length;
-  const code = denseOn('Autoencoder', 'code layer', stackOutput(encoder, c.inputShape), c.latentDim, `encoder.${numbered}`);
+  const code = denseOn('Autoencoder', 'code layer', stackOutput(encoder, c.inputShape), c.latentDim, `encoder.${numbered}`, headCondition(c, encoder));
   const decoder = decoderLayers('Autoencoder', c, encoder);
   return { ...c, loss, denoise, encoder, code, decoder, layers: [...encoder, code, ...decoder], extra: [], formatVersion: formatVersionOf(c) };
 }
@@ -243,5 +257,7 @@ export function inferAutoencoderConfig(tensors: Record<string, { shape: number[]
   const encoder = denseLayersOf(tensors, 'encoder');
   const decoder = denseLayersOf(tensors, 'decoder');
   if (!encoder.length || !decoder.length) return null;
-  return { inputDim: decoder[decoder.length - 1].nout, hiddenDims: encoder.slice(0, -1).map((l) => l.nout), latentDim: encoder[encoder.length - 1].nout };
+  const latentDim = encoder[encoder.length - 1].nout;
+  const conditionDim = decoder[0].nin - latentDim; // a conditional decoder's first layer takes [code, c]
+  return { inputDim: decoder[decoder.length - 1].nout, hiddenDims: encoder.slice(0, -1).map((l) => l.nout), latentDim, ...(conditionDim > 0 ? { conditionDim } : {}) };
 }

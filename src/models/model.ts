@@ -3,9 +3,11 @@
 // optimizer kept across fit() calls so that training resumes exactly, parameters() /
 // setParameters(), fit(), save() and dispose(). A model is Trainable (train/trainable.ts).
 import { getBackend, type Act, type Backend, type Buf } from '../backend/index.js';
+import { checkCondition } from '../condition.js';
 import { WavaeError } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
 import type { Shape } from '../nn/layer.js';
+import type { Rows } from '../nn/rows.js';
 import { ParamLayout, ParamStore } from '../nn/params.js';
 import { stackInit, stackTensors } from '../nn/stack.js';
 import { Rng } from '../random.js';
@@ -33,10 +35,22 @@ function measurePlan(create: (be: Backend) => unknown): number {
   return floats;
 }
 
+/** What every model's buffer plan holds besides its own buffers: the condition rows (B, conditionDim) of a conditional model. */
+export interface ModelPlan {
+  readonly cond: Rows | null;
+  free(): void;
+}
+
+/** The options of a model call that takes a condition (conditional models need it, others refuse it). */
+export interface ConditionOption {
+  /** Condition rows (n x conditionDim), one per row of the call: wv.oneHot(labels, k) for class labels. */
+  condition?: Matrix | Float32Array;
+}
+
 /** Heap memory a model owns; freed by dispose() or, failing that, when the model is collected. */
 interface Owned {
   store: ParamStore;
-  plan: { free(): void } | null;
+  plan: ModelPlan | null;
   optimizer: Optimizer | null;
 }
 
@@ -72,6 +86,8 @@ export abstract class Model implements Trainable {
   /** The dense shorthand the model was built from, or null for layer specs (see config()). */
   readonly hiddenDims: number[] | null;
   readonly latentDim: number;
+  /** The width of the condition of a conditional model (q(z|x,c), p(x|z,c)); 0 for none. */
+  readonly conditionDim: number;
   readonly activation: Act;
   readonly weightDecay: number;
   readonly seed: number;
@@ -88,6 +104,7 @@ export abstract class Model implements Trainable {
     this.inputDim = arch.inputDim;
     this.hiddenDims = arch.hiddenDims;
     this.latentDim = arch.latentDim;
+    this.conditionDim = arch.conditionDim;
     this.activation = arch.activation;
     this.weightDecay = arch.weightDecay;
     this.seed = arch.seed;
@@ -118,26 +135,50 @@ export abstract class Model implements Trainable {
   }
 
   /** The current buffer plan (set by ensurePlan / replan). */
-  protected get plan(): { free(): void } | null {
+  protected get plan(): ModelPlan | null {
     return this.owned.plan;
+  }
+
+  /** The plan's condition rows [0, n), or null for a model without condition. */
+  protected cond(n: number): Buf | null {
+    const c = this.owned.plan?.cond;
+    return c ? c.rows(n) : null;
+  }
+
+  /** The checked condition of a call on `rows` rows of `against`; null for a model without condition (which refuses one). */
+  protected conditionOf(where: string, options: unknown, rows: number, per = 'row of x'): Matrix | null {
+    const condition = typeof options === 'object' && options !== null ? (options as ConditionOption).condition : undefined;
+    return checkCondition(where, this.conditionDim, condition, rows, per);
   }
 
   /** The options this model was built with (saved in model files). */
   abstract config(): Record<string, unknown>;
   /** Allocates the buffers for batches of up to `capacity` rows on be. */
-  protected abstract createPlan(capacity: number, be: Backend): { free(): void };
+  protected abstract createPlan(capacity: number, be: Backend): ModelPlan;
   /** Writes rows idx[start..start+n) of src into the training input (corrupting it if asked). */
-  abstract loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng): void;
+  protected abstract loadInputs(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng): void;
   /** Forward and backward on the loaded batch; gradients land in store.grads. */
   abstract trainStep(n: number, rng: Rng, epochProgress: number): StepLosses;
   /** Mean losses per sample over x. */
-  abstract evaluate(x: Matrix | Float32Array): EvalResult;
+  abstract evaluate(x: Matrix | Float32Array, options?: ConditionOption): EvalResult;
   /** Latent codes of x (n, latentDim): a VAE's posterior means, an autoencoder's codes. */
-  abstract codes(x: Matrix | Float32Array): Matrix;
+  abstract codes(x: Matrix | Float32Array, options?: ConditionOption): Matrix;
   /** Outputs for latent codes z (n, latentDim): decoder means (probabilities for Bernoulli / BCE). */
-  abstract decode(z: Matrix | Float32Array): Matrix;
+  abstract decode(z: Matrix | Float32Array, options?: ConditionOption): Matrix;
   /** decode(codes(x)). */
-  abstract reconstruct(x: Matrix | Float32Array): Matrix;
+  abstract reconstruct(x: Matrix | Float32Array, options?: ConditionOption): Matrix;
+
+  /**
+   * Writes rows idx[start..start+n) of src into the training input, and of cond (the training
+   * condition, n x conditionDim) into the condition rows of a conditional model.
+   */
+  loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng, cond: Float32Array | null = null): void {
+    this.loadInputs(src, idx, start, n, rng);
+    const rows = this.owned.plan?.cond;
+    if (!rows) return;
+    if (!cond) throw new WavaeError('INVALID_OPTION', `loadBatch: this ${this.kind} is conditional and needs the condition rows`);
+    this.be.gatherRows(rows.rows(n), cond, idx, start, n, this.conditionDim);
+  }
 
   /** Makes sure a plan for batches of at least `capacity` rows exists. */
   ensurePlan(capacity: number): void {
@@ -174,14 +215,16 @@ export abstract class Model implements Trainable {
   }
 
   /**
-   * Walks x in chunks of the plan's capacity: each chunk's rows are written to input(n), then
+   * Walks x in chunks of the plan's capacity: each chunk's rows are written to input(n), and
+   * those of cond (the call's condition, when the model has one) to the condition rows, then
    * fn(start, n) runs on them.
    */
-  protected forEachChunk(x: Matrix, input: (n: number) => Buf, fn: (start: number, n: number) => void): void {
+  protected forEachChunk(x: Matrix, input: (n: number) => Buf, fn: (start: number, n: number) => void, cond: Matrix | null = null): void {
     const B = this.inferencePlan(x.rows);
     for (let start = 0; start < x.rows; start += B) {
       const n = Math.min(B, x.rows - start);
       this.be.write(input(n), x.data.subarray(start * x.cols, (start + n) * x.cols));
+      if (cond) this.be.write(this.cond(n) as Buf, cond.data.subarray(start * cond.cols, (start + n) * cond.cols));
       fn(start, n);
     }
   }
@@ -190,9 +233,9 @@ export abstract class Model implements Trainable {
    * forEachChunk where run(n) returns the view holding the chunk's outputs (n, outCols), which
    * are gathered into one Matrix.
    */
-  protected mapRows(x: Matrix, outCols: number, input: (n: number) => Buf, run: (n: number) => Buf): Matrix {
+  protected mapRows(x: Matrix, outCols: number, input: (n: number) => Buf, run: (n: number) => Buf, cond: Matrix | null = null): Matrix {
     const out = new Float32Array(x.rows * outCols);
-    this.forEachChunk(x, input, (start, n) => out.set(this.be.read(run(n)), start * outCols));
+    this.forEachChunk(x, input, (start, n) => out.set(this.be.read(run(n)), start * outCols), cond);
     return matrix(x.rows, outCols, out);
   }
 

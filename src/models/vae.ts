@@ -11,10 +11,10 @@ import { Rows } from '../nn/rows.js';
 import { Stack, StackPlan, stackOutput } from '../nn/stack.js';
 import { Rng, deriveSeed } from '../random.js';
 import {
-  COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, type Architecture,
+  COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, type Architecture,
 } from './architecture.js';
 import { interpolateCodes, traverseCodes } from './latent.js';
-import { Model, type EvalResult, type StepLosses } from './model.js';
+import { Model, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Options of new VAE(...). */
 export interface VAEOptions {
@@ -30,6 +30,12 @@ export interface VAEOptions {
   decoder?: LayerSpec[];
   /** Default 20. */
   latentDim?: number;
+  /**
+   * A conditional VAE (q(z|x,c), p(x|z,c)): the width of the condition c every call then takes
+   * (wv.oneHot(labels, k) for k classes). It joins the encoder's first dense layer (after any
+   * convolutions: the latent heads when the encoder has none) and the decoder's first layer.
+   */
+  conditionDim?: number;
   /** 'bernoulli' (data in [0, 1], BCE from logits) or 'gaussian' (real-valued). Default 'bernoulli'. */
   likelihood?: 'bernoulli' | 'gaussian';
   /** Gaussian likelihood only: a fixed variance, or 'learned' (one log-variance per input dimension). Default 'learned'. */
@@ -50,8 +56,9 @@ const KEYS = [...COMMON_KEYS, 'likelihood', 'outputVariance', 'beta', 'klWarmupE
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** Buffers of one batch size. Shapes in rows x cols; B = capacity. */
-class VaePlan {
+class VaePlan implements ModelPlan {
   readonly x: Rows; // (B, D) input and reconstruction target
+  readonly cond: Rows | null; // (B, C) condition rows of a conditional VAE
   readonly enc: StackPlan; // hidden activations and their gradients
   readonly mean: Rows; // (B, L)
   readonly logVar: Rows; // (B, L)
@@ -68,6 +75,7 @@ class VaePlan {
   constructor(vae: VAE, B: number, be: Backend) {
     const { inputDim: D, latentDim: L } = vae;
     this.x = new Rows(be, B, D);
+    this.cond = vae.conditionDim > 0 ? new Rows(be, B, vae.conditionDim) : null;
     this.enc = new StackPlan(be, vae.encoder, B);
     [this.mean, this.logVar, this.dmean, this.dlogVar, this.eps, this.z, this.dz] = Array.from({ length: 7 }, () => new Rows(be, B, L));
     this.dec = new StackPlan(be, vae.decoder, B);
@@ -86,6 +94,7 @@ class VaePlan {
   free(): void {
     if (this.fixedLogVar) this.be.free(this.fixedLogVar);
     for (const r of [this.x, this.mean, this.logVar, this.dmean, this.dlogVar, this.eps, this.z, this.dz, this.rowRecon, this.rowKl]) r.free();
+    this.cond?.free();
     this.enc.free();
     this.dec.free();
   }
@@ -146,14 +155,20 @@ export class VAE extends Model {
 
   // ---- forward and backward -----------------------------------------------------------------
 
-  /** Encoder and heads on plan.x: fills mean and logVar (n rows); returns the encoder output. */
+  /** Encoder and heads on plan.x (and the condition rows): fills mean and logVar (n rows); returns the encoder output. */
   private encodeRows(n: number): Buf {
     const p = this.p;
     const x = p.x.rows(n);
-    const h = this.encoder.forward(this.be, p.enc, x, n); // x itself when the encoder computes nothing
-    this.meanHead.forward(this.be, p.mean.rows(n), h, n);
-    this.logVarHead.forward(this.be, p.logVar.rows(n), h, n);
+    const c = this.cond(n);
+    const h = this.encoder.forward(this.be, p.enc, x, n, c); // x itself when the encoder computes nothing
+    this.meanHead.forward(this.be, p.mean.rows(n), h, n, [], c); // the heads use c where no encoder layer took it
+    this.logVarHead.forward(this.be, p.logVar.rows(n), h, n, [], c);
     return h;
+  }
+
+  /** The decoder on plan.z (and the condition rows); returns its output (logits or means). */
+  private decodeRows(n: number): Buf {
+    return this.decoder.forward(this.be, this.p.dec, this.p.z.rows(n), n, this.cond(n));
   }
 
   /** Reconstruction NLL of plan.x under the decoder output; gradient into dout when given. */
@@ -171,7 +186,7 @@ export class VAE extends Model {
     return this.beta * Math.min(1, epochProgress / this.klWarmupEpochs);
   }
 
-  loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number): void {
+  protected loadInputs(src: Float32Array, idx: Uint32Array, start: number, n: number): void {
     this.be.gatherRows(this.p.x.rows(n), src, idx, start, n, this.inputDim);
   }
 
@@ -187,24 +202,25 @@ export class VAE extends Model {
     const eps = p.eps.rows(n);
     const z = p.z.rows(n);
     const dz = p.dz.rows(n);
+    const c = this.cond(n);
     if (rng) be.randn(eps, rng);
     be.reparam_f32(z, mean, logVar, eps);
-    const out = this.decoder.forward(be, p.dec, z, n);
+    const out = this.decodeRows(n);
     const dout = this.decoder.outputGrad(p.dec, n);
     const recon = this.reconstructionLoss(dout, out, n) / n;
-    this.decoder.backward(be, p.dec, z, n, dz, 0);
+    this.decoder.backward(be, p.dec, z, n, dz, 0, c);
     const dmean = p.dmean.rows(n);
     const dlogVar = p.dlogVar.rows(n);
     be.reparam_backward_f32(dmean, dlogVar, dz, logVar, eps);
     const kl = be.kl_normal_f32(dmean, dlogVar, p.rowKl.rows(n), mean, logVar, n, L, beta / n, 1) / n; // added to the decoder's path
     if (!this.encoder.identity) {
       const dh = this.encoder.outputGrad(p.enc, n);
-      this.meanHead.backward(be, dh, 0, dmean, h, mean, n);
-      this.logVarHead.backward(be, dh, 1, dlogVar, h, logVar, n);
-      this.encoder.backward(be, p.enc, p.x.rows(n), n, null, 0);
+      this.meanHead.backward(be, dh, 0, dmean, h, mean, n, [], c);
+      this.logVarHead.backward(be, dh, 1, dlogVar, h, logVar, n, [], c);
+      this.encoder.backward(be, p.enc, p.x.rows(n), n, null, 0, c);
     } else {
-      this.meanHead.backward(be, null, 0, dmean, h, mean, n);
-      this.logVarHead.backward(be, null, 0, dlogVar, h, logVar, n);
+      this.meanHead.backward(be, null, 0, dmean, h, mean, n, [], c);
+      this.logVarHead.backward(be, null, 0, dlogVar, h, logVar, n, [], c);
     }
     const l2 = this.weightDecayTerm();
     return this.report(recon + kl, recon, kl, recon + beta * kl + l2);
@@ -212,9 +228,10 @@ export class VAE extends Model {
 
   // ---- the public methods of the contract -----------------------------------------------------
 
-  /** Mean -ELBO, reconstruction and KL per sample over x, one z sample per row (seeded: repeatable). */
-  evaluate(x: Matrix | Float32Array, options: { seed?: number } = {}): EvalResult {
+  /** Mean -ELBO, reconstruction and KL per sample over x (conditional: under its condition rows), one z sample per row (seeded: repeatable). */
+  evaluate(x: Matrix | Float32Array, options: { seed?: number } & ConditionOption = {}): EvalResult {
     const data = asMatrix('evaluate: x', x, this.inputDim);
+    const cond = this.conditionOf('evaluate', options, data.rows);
     const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0xe7a1));
     let recon = 0;
     let kl = 0;
@@ -223,16 +240,17 @@ export class VAE extends Model {
       this.encodeRows(n);
       this.be.randn(p.eps.rows(n), rng);
       this.be.reparam_f32(p.z.rows(n), p.mean.rows(n), p.logVar.rows(n), p.eps.rows(n));
-      const out = this.decoder.forward(this.be, p.dec, p.z.rows(n), n);
+      const out = this.decodeRows(n);
       recon += this.reconstructionLoss(null, out, n);
       kl += this.be.kl_normal_f32(null, null, null, p.mean.rows(n), p.logVar.rows(n), n, this.latentDim, 1);
-    });
+    }, cond);
     return { loss: (recon + kl) / data.rows, reconstruction: recon / data.rows, kl: kl / data.rows };
   }
 
   /** Posterior parameters: mean and log-variance, (n, latentDim) each. */
-  encode(x: Matrix | Float32Array): { mean: Matrix; logVar: Matrix } {
+  encode(x: Matrix | Float32Array, options: ConditionOption = {}): { mean: Matrix; logVar: Matrix } {
     const data = asMatrix('encode: x', x, this.inputDim);
+    const cond = this.conditionOf('encode', options, data.rows);
     const L = this.latentDim;
     const mean = new Float32Array(data.rows * L);
     const logVar = new Float32Array(data.rows * L);
@@ -240,54 +258,58 @@ export class VAE extends Model {
       this.encodeRows(n);
       mean.set(this.be.read(this.p.mean.rows(n)), start * L);
       logVar.set(this.be.read(this.p.logVar.rows(n)), start * L);
-    });
+    }, cond);
     return { mean: matrix(data.rows, L, mean), logVar: matrix(data.rows, L, logVar) };
   }
 
   /** Decoder means for latent codes z (n, latentDim): probabilities for 'bernoulli'. */
-  decode(z: Matrix | Float32Array): Matrix {
+  decode(z: Matrix | Float32Array, options: ConditionOption = {}): Matrix {
     const codes = asMatrix('decode: z', z, this.latentDim);
+    const cond = this.conditionOf('decode', options, codes.rows, 'row of z');
     return this.mapRows(codes, this.inputDim, (n) => this.p.z.rows(n), (n) => {
-      const y = this.decoder.forward(this.be, this.p.dec, this.p.z.rows(n), n);
+      const y = this.decodeRows(n);
       if (this.likelihood === 'bernoulli') this.be.bias_act_f32(y, y, null, n, this.inputDim, 'sigmoid');
       return y;
-    });
+    }, cond);
   }
 
   /** decode(encode(x).mean). */
-  reconstruct(x: Matrix | Float32Array): Matrix {
-    return this.decode(this.encode(x).mean);
+  reconstruct(x: Matrix | Float32Array, options: ConditionOption = {}): Matrix {
+    return this.decode(this.encode(x, options).mean, options);
   }
 
   /** The posterior means of x (n, latentDim). */
-  codes(x: Matrix | Float32Array): Matrix {
-    return this.encode(x).mean;
+  codes(x: Matrix | Float32Array, options: ConditionOption = {}): Matrix {
+    return this.encode(x, options).mean;
   }
 
-  /** n samples from the model: decode(z ~ N(0, I)). */
-  sample(n: number, options: { seed?: number } = {}): Matrix {
+  /** n samples from the model: decode(z ~ N(0, I)); a conditional VAE's under n condition rows. */
+  sample(n: number, options: { seed?: number } & ConditionOption = {}): Matrix {
     if (!Number.isInteger(n) || n < 1) throw new WavaeError('INVALID_OPTION', `sample: n must be an integer >= 1, got ${describe(n)}`);
+    this.conditionOf('sample', options, n, 'sample');
     const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0x5a3b));
     const z = new Float32Array(n * this.latentDim);
     rng.fillNormal(z, 0, z.length);
-    return this.decode(matrix(n, this.latentDim, z));
+    return this.decode(matrix(n, this.latentDim, z), options);
   }
 
   /**
    * Loss and every parameter gradient for x with the given eps (n, latentDim); no update.
    * loss is the differentiated objective: reconstruction + beta KL + 0.5 weightDecay ||W||^2.
    */
-  gradients(x: Matrix | Float32Array, options: { eps: Matrix | Float32Array }): { loss: number; reconstruction: number; kl: number; grads: Record<string, Float32Array> } {
+  gradients(x: Matrix | Float32Array, options: { eps: Matrix | Float32Array } & ConditionOption): { loss: number; reconstruction: number; kl: number; grads: Record<string, Float32Array> } {
     const data = asMatrix('gradients: x', x, this.inputDim);
     if (typeof options !== 'object' || options === null || options.eps === undefined) {
       throw new WavaeError('INVALID_OPTION', 'gradients: options.eps (n x latentDim) is required');
     }
     const eps = asMatrix('gradients: eps', options.eps, this.latentDim);
     if (eps.rows !== data.rows) throw new WavaeError('SHAPE_MISMATCH', `gradients: eps has ${eps.rows} rows, x has ${data.rows}`);
+    const cond = this.conditionOf('gradients', options, data.rows);
     this.ensurePlan(data.rows);
     const n = data.rows;
     this.be.write(this.p.x.rows(n), data.data);
     this.be.write(this.p.eps.rows(n), eps.data);
+    if (cond) this.be.write(this.cond(n) as Buf, cond.data);
     const losses = this.trainStep(n, null, Infinity);
     return { loss: losses.objective, reconstruction: losses.reconstruction, kl: losses.kl, grads: this.store.read('grads') };
   }
@@ -297,11 +319,12 @@ export class VAE extends Model {
    * log (1/k) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x), log-sum-exp in float64.
    * Rows of (sample, draw) pairs go through the decoder in batches, so any k fits in memory.
    */
-  logLikelihood(x: Matrix | Float32Array, options: { samples?: number; seed?: number; onProgress?: (done: number, total: number) => void } = {}): Float64Array {
+  logLikelihood(x: Matrix | Float32Array, options: { samples?: number; seed?: number; onProgress?: (done: number, total: number) => void } & ConditionOption = {}): Float64Array {
     const data = asMatrix('logLikelihood: x', x, this.inputDim);
     const K = orDefault(options.samples, 5000) as number;
     if (!Number.isInteger(K) || K < 1) throw new WavaeError('INVALID_OPTION', `logLikelihood: samples must be an integer >= 1, got ${describe(K)}`);
-    const { mean, logVar } = this.encode(data);
+    const cond = this.conditionOf('logLikelihood', options, data.rows);
+    const { mean, logVar } = this.encode(data, options);
     const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0x10c1));
     const D = this.inputDim;
     const L = this.latentDim;
@@ -310,6 +333,8 @@ export class VAE extends Model {
     const zHost = new Float32Array(B * L);
     const epsHost = new Float32Array(B * L);
     const xRows = new Float32Array(B * D);
+    const C = this.conditionDim;
+    const cRows = new Float32Array(B * C);
     const result = new Float64Array(data.rows);
     for (let i = 0; i < data.rows; i++) {
       let maxLog = -Infinity;
@@ -319,6 +344,7 @@ export class VAE extends Model {
       let logqConst = 0;
       for (let j = 0; j < L; j++) logqConst += -0.5 * lv[j] - HALF_LOG_2PI;
       for (let r = 0; r < B; r++) xRows.set(data.data.subarray(i * D, (i + 1) * D), r * D);
+      if (cond) for (let r = 0; r < B; r++) cRows.set(cond.data.subarray(i * C, (i + 1) * C), r * C);
       for (let done = 0; done < K; done += B) {
         const n = Math.min(B, K - done);
         rng.fillNormal(epsHost, 0, n * L);
@@ -327,7 +353,8 @@ export class VAE extends Model {
         }
         this.be.write(p.z.rows(n), zHost.subarray(0, n * L));
         this.be.write(p.x.rows(n), xRows.subarray(0, n * D));
-        const out = this.decoder.forward(this.be, p.dec, p.z.rows(n), n);
+        if (cond) this.be.write(this.cond(n) as Buf, cRows.subarray(0, n * C));
+        const out = this.decodeRows(n);
         this.reconstructionLoss(null, out, n);
         const nll = this.be.read(p.rowRecon.rows(n));
         for (let r = 0; r < n; r++) {
@@ -354,14 +381,14 @@ export class VAE extends Model {
     return result;
   }
 
-  /** Decoded points on the straight line from a to b in latent space (steps >= 2 points). */
-  interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number): Matrix {
-    return this.decode(interpolateCodes(a, b, steps, this.latentDim));
+  /** Decoded points on the straight line from a to b in latent space (steps >= 2 points; a conditional VAE's under steps condition rows). */
+  interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number, options: ConditionOption = {}): Matrix {
+    return this.decode(interpolateCodes(a, b, steps, this.latentDim), options);
   }
 
   /** Decoded codes varying dimension `dim` of `base` over [-range, range] in `steps` points. */
-  traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } = {}): Matrix {
-    return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim));
+  traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } & ConditionOption = {}): Matrix {
+    return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim), options);
   }
 }
 
@@ -400,7 +427,8 @@ export function vaeArchitecture(options: VAEOptions): VaeArchitecture {
   }
   const encoder = encoderLayers('VAE', c);
   const h = stackOutput(encoder, c.inputShape);
-  const heads = [denseOn('VAE', 'mean and log-variance heads', h, c.latentDim, 'mean'), denseOn('VAE', 'mean and log-variance heads', h, c.latentDim, 'logvar')];
+  const hc = headCondition(c, encoder);
+  const heads = [denseOn('VAE', 'mean and log-variance heads', h, c.latentDim, 'mean', hc), denseOn('VAE', 'mean and log-variance heads', h, c.latentDim, 'logvar', hc)];
   const decoder = decoderLayers('VAE', c, encoder);
   const learned = likelihood === 'gaussian' && outputVariance === 'learned';
   return {
@@ -416,8 +444,9 @@ export function inferVaeConfig(tensors: Record<string, { shape: number[] }>): Re
   if (!tensors['mean.weight'] || !decoder.length) return null;
   const [latentDim] = tensors['mean.weight'].shape;
   const gaussian = tensors['output.logvar'] !== undefined;
+  const conditionDim = decoder[0].nin - latentDim; // a conditional decoder's first layer takes [z, c]
   return {
     inputDim: decoder[decoder.length - 1].nout, hiddenDims: denseLayersOf(tensors, 'encoder').map((l) => l.nout), latentDim,
-    ...(gaussian ? { likelihood: 'gaussian' } : {}),
+    ...(conditionDim > 0 ? { conditionDim } : {}), ...(gaussian ? { likelihood: 'gaussian' } : {}),
   };
 }

@@ -2,6 +2,13 @@
 // Spec: { type: 'dense', units, activation? }. Its input must be flat ([in]); add a flatten
 // after convolutions. Forward and backward side by side; forward keeps only its output
 // (activation gradients are written in terms of the output), which the caller holds for backward.
+//
+// A conditioned dense layer (a conditional model's) computes y = act([x, c] W^T + b) with W of
+// (units, in + C), without building [x, c]: two GEMMs into one output, on the weight's two
+// blocks of columns (row stride in + C). x W_x^T is summed first, then c W_c^T and the bias are
+// added to it: the same sums in another order than one GEMM over the concatenated input (which
+// the float64 reference computes), so the results agree to rounding, not bitwise. The backward
+// writes the two blocks of dW the same way, and needs no gradient for c.
 import type { Act, Backend, Buf } from '../backend/index.js';
 import { WavaeError, checkKeys, describe } from '../errors.js';
 import type { Rng } from '../random.js';
@@ -14,6 +21,8 @@ export interface DenseSpec {
   readonly nin: number;
   readonly nout: number;
   readonly act: Act;
+  /** Condition columns after the nin input columns of the weight (0: none). */
+  readonly cond: number;
 }
 
 /** The activation of a layer at a position: its spec's, or the stack's default; the last layer of a stack stays linear. */
@@ -40,17 +49,18 @@ export function layerInt(spec: Readonly<Record<string, unknown>>, key: string, a
 /** The tensors of a dense layer: the weight takes weight decay, the bias does not. */
 export function denseTensors(spec: DenseSpec): TensorSpec[] {
   return [
-    { name: `${spec.name}.weight`, shape: [spec.nout, spec.nin], decay: true },
+    { name: `${spec.name}.weight`, shape: [spec.nout, spec.nin + spec.cond], decay: true },
     { name: `${spec.name}.bias`, shape: [spec.nout], decay: false },
   ];
 }
 
 /**
  * PyTorch's default nn.Linear initialisation (kaiming_uniform with a = sqrt(5)): weight and bias
- * uniform in [-1/sqrt(nin), 1/sqrt(nin)]. Writes into flat (the parameter layout's values).
+ * uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in counting the condition's columns. Writes
+ * into flat (the parameter layout's values).
  */
 export function denseInit(flat: Float32Array, layout: ParamLayout, spec: DenseSpec, rng: Rng): void {
-  const bound = 1 / Math.sqrt(spec.nin);
+  const bound = 1 / Math.sqrt(spec.nin + spec.cond);
   for (const suffix of ['weight', 'bias']) {
     const t = layout.get(`${spec.name}.${suffix}`);
     for (let i = 0; i < t.size; i++) flat[t.offset + i] = (2 * rng.uniform() - 1) * bound;
@@ -59,43 +69,74 @@ export function denseInit(flat: Float32Array, layout: ParamLayout, spec: DenseSp
 
 /** A dense layer bound to its parameter and gradient views. */
 export class Dense implements Layer {
-  readonly w: Buf; // (nout, nin)
+  readonly w: Buf; // (nout, nin + cond)
   readonly b: Buf; // (nout)
-  readonly dw: Buf; // (nout, nin)
+  readonly dw: Buf; // (nout, nin + cond)
   readonly db: Buf; // (nout)
   readonly passThrough = false;
   readonly workspace: readonly number[] = [];
+  /** A conditioned layer's blocks of columns of w and dw (row stride nin + cond): the input's, then the condition's. */
+  private readonly blocks: { wx: Buf; wc: Buf; dwx: Buf; dwc: Buf } | null = null;
 
   constructor(readonly spec: DenseSpec, store: ParamStore, readonly resolved: ResolvedLayer) {
     this.w = store.param(`${spec.name}.weight`);
     this.b = store.param(`${spec.name}.bias`);
     this.dw = store.grad(`${spec.name}.weight`);
     this.db = store.grad(`${spec.name}.bias`);
+    const { nin, nout, cond } = spec;
+    if (cond > 0) {
+      const ld = nin + cond;
+      const block = (buf: Buf, first: number, cols: number): Buf => store.be.view(buf, first, (nout - 1) * ld + cols);
+      this.blocks = { wx: block(this.w, 0, nin), wc: block(this.w, nin, cond), dwx: block(this.dw, 0, nin), dwc: block(this.dw, nin, cond) };
+    }
   }
 
-  /** out (n, nout) = act(inp (n, nin) W^T + b): one NT gemm with the fused epilogue. */
-  forward(be: Backend, out: Buf, inp: Buf, n: number): void {
+  /** out (n, nout) = act(inp (n, nin) W^T + b): one NT gemm with the fused epilogue; with a condition, act(inp W_x^T + cond W_c^T + b). */
+  forward(be: Backend, out: Buf, inp: Buf, n: number, _ws?: readonly unknown[], cond?: Buf | null): void {
     const { nin, nout, act } = this.spec;
-    be.gemm_f32(false, true, n, nout, nin, 1, inp, this.w, 0, out, this.b, act);
+    const k = this.blocks;
+    if (!k) {
+      be.gemm_f32(false, true, n, nout, nin, 1, inp, this.w, 0, out, this.b, act);
+      return;
+    }
+    const C = this.spec.cond;
+    be.gemmStrided_f32(false, true, n, nout, nin, 1, inp, nin, k.wx, nin + C, 0, out, nout);
+    be.gemmStrided_f32(false, true, n, nout, C, 1, this.condition(cond), C, k.wc, nin + C, 1, out, nout, this.b, act);
   }
 
   /**
    * Backward of forward(). dout (n, nout) holds dL/d(out) and is OVERWRITTEN with dL/d(pre-act).
-   * dW (nout, nin) = dpre^T inp (TN gemm) and db = column sums of dpre are OVERWRITTEN.
+   * dW (nout, nin) = dpre^T inp (TN gemm) and db = column sums of dpre are OVERWRITTEN (with a
+   * condition: dW's two blocks, dpre^T inp and dpre^T cond).
    * dinp (n, nin) = dpre W (NN gemm) is overwritten when dinpBeta = 0 and added to when 1;
    * null skips it (the first layer needs no input gradient).
    */
-  backward(be: Backend, dinp: Buf | null, dinpBeta: 0 | 1, dout: Buf, inp: Buf, out: Buf, n: number): void {
+  backward(be: Backend, dinp: Buf | null, dinpBeta: 0 | 1, dout: Buf, inp: Buf, out: Buf, n: number, _ws?: readonly unknown[], cond?: Buf | null): void {
     const { nin, nout, act } = this.spec;
     if (act !== 'identity') be.act_backward_f32(dout, dout, out, act);
-    be.gemm_f32(true, false, nout, nin, n, 1, dout, inp, 0, this.dw);
+    const k = this.blocks;
+    if (!k) {
+      be.gemm_f32(true, false, nout, nin, n, 1, dout, inp, 0, this.dw);
+    } else {
+      const C = this.spec.cond;
+      be.gemmStrided_f32(true, false, nout, nin, n, 1, dout, nout, inp, nin, 0, k.dwx, nin + C);
+      be.gemmStrided_f32(true, false, nout, C, n, 1, dout, nout, this.condition(cond), C, 0, k.dwc, nin + C);
+    }
     be.col_sum_f32(this.db, dout, n, nout, 0);
-    if (dinp) be.gemm_f32(false, false, n, nin, nout, 1, dout, this.w, dinpBeta, dinp);
+    if (dinp) {
+      if (!k) be.gemm_f32(false, false, n, nin, nout, 1, dout, this.w, dinpBeta, dinp);
+      else be.gemmStrided_f32(false, false, n, nin, nout, 1, dout, nout, k.wx, nin + this.spec.cond, dinpBeta, dinp, nin);
+    }
+  }
+
+  private condition(cond: Buf | null | undefined): Buf {
+    if (!cond) throw new WavaeError('INVALID_OPTION', `${this.spec.name}: this layer takes a condition of ${this.spec.cond} columns, and none was given`);
+    return cond;
   }
 }
 
 function denseSpecOf(layer: ResolvedLayer): DenseSpec {
-  return { name: layer.name as string, nin: layer.input[0], nout: layer.output[0], act: layer.spec.activation as Act };
+  return { name: layer.name as string, nin: layer.input[0], nout: layer.output[0], act: layer.spec.activation as Act, cond: layer.condition ?? 0 };
 }
 
 /** { type: 'dense', units, activation? } */

@@ -24,6 +24,12 @@ export interface ResolvedLayer {
   readonly output: Shape;
   /** The parameter name prefix (`encoder.0`), or null for layers without parameters. */
   readonly name: string | null;
+  /**
+   * Columns of a condition that join this layer's input (a conditional model's first dense
+   * layer of each stack): its weight's last input columns take them, PyTorch's layout of
+   * Linear(in + condition) on torch.cat([inp, c], 1).
+   */
+  readonly condition?: number;
 }
 
 /** Where in a stack a layer is resolved: the default activation there, and how errors name it. */
@@ -58,14 +64,18 @@ export interface Layer {
   readonly passThrough: boolean;
   /** Floats per row of each workspace buffer the layer keeps from forward to backward (im2col patches); [] for none. */
   readonly workspace: readonly number[];
-  /** out (n, output) from inp (n, input); ws: the planned workspaces (their first n rows are this batch's). */
-  forward(be: Backend, out: Buf, inp: Buf, n: number, ws: readonly Rows[]): void;
+  /**
+   * out (n, output) from inp (n, input); ws: the planned workspaces (their first n rows are this
+   * batch's); cond (n, condition): the condition rows, for the layer that takes them.
+   */
+  forward(be: Backend, out: Buf, inp: Buf, n: number, ws: readonly Rows[], cond?: Buf | null): void;
   /**
    * Backward of forward(): dout (n, output) holds dL/d(out) and may be overwritten. Parameter
    * gradients are OVERWRITTEN; dinp (n, input) is overwritten when dinpBeta = 0 and added to when
-   * 1; null skips it (the first layer needs no input gradient).
+   * 1; null skips it (the first layer needs no input gradient). cond: as in forward() (a
+   * condition is data: it gets no gradient).
    */
-  backward(be: Backend, dinp: Buf | null, dinpBeta: 0 | 1, dout: Buf, inp: Buf, out: Buf, n: number, ws: readonly Rows[]): void;
+  backward(be: Backend, dinp: Buf | null, dinpBeta: 0 | 1, dout: Buf, inp: Buf, out: Buf, n: number, ws: readonly Rows[], cond?: Buf | null): void;
 }
 
 /** Floats in one row of a shape. */

@@ -21,6 +21,8 @@ export interface StackOptions {
   readonly lastLinear: boolean;
   /** The number of the first parameterised layer (a code layer continues its encoder's numbering). */
   readonly firstIndex?: number;
+  /** A conditional model's condition width: the stack's first dense layer takes [input, condition]. */
+  readonly condition?: number;
 }
 
 /** Most layers in one stack (a bound on what a model file may ask for). */
@@ -39,6 +41,7 @@ export function resolveStack(prefix: string, specs: unknown, input: Shape, optio
   const resolved: ResolvedLayer[] = [];
   let shape = input;
   let index = options.firstIndex ?? 0;
+  let condition = options.condition ?? 0;
   specs.forEach((spec: unknown, i) => {
     const type = typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? (spec as LayerSpec).type : undefined;
     const where = `${options.model}: ${prefix}[${i}]${typeof type === 'string' ? ` (${type})` : ''}`;
@@ -51,7 +54,9 @@ export function resolveStack(prefix: string, specs: unknown, input: Shape, optio
     if (size(output) > MAX_ROW_VALUES) {
       throw new WavaeError('INVALID_OPTION', `${where}: its output ${showShape(output)} from ${showShape(shape)} has ${size(output)} values per row, more than ${MAX_ROW_VALUES}`);
     }
-    resolved.push({ spec: full, input: shape, output, name: layerType.parameterised ? `${prefix}.${index++}` : null });
+    const takes = condition > 0 && full.type === 'dense' ? { condition } : {};
+    if (takes.condition) condition = 0;
+    resolved.push({ spec: full, input: shape, output, name: layerType.parameterised ? `${prefix}.${index++}` : null, ...takes });
     shape = output;
   });
   return resolved;
@@ -100,10 +105,13 @@ export class Stack {
   readonly layers: readonly Layer[];
   /** The layers that compute (not flatten or reshape), in order. */
   readonly steps: readonly Layer[];
+  /** The step that takes the condition, or -1. */
+  private readonly conditioned: number;
 
   constructor(readonly resolved: readonly ResolvedLayer[], store: ParamStore) {
     this.layers = resolved.map((l) => LAYER_TYPES[l.spec.type].create(l, store));
     this.steps = this.layers.filter((l) => !l.passThrough);
+    this.conditioned = this.steps.findIndex((l) => l.resolved.condition);
   }
 
   /** True when the stack computes nothing: its output is its input. */
@@ -111,12 +119,15 @@ export class Stack {
     return this.steps.length === 0;
   }
 
-  /** Runs the stack on inp (n rows); returns the view holding the output (n rows), inp itself for an identity stack. */
-  forward(be: Backend, plan: StackPlan, inp: Buf, n: number): Buf {
+  /**
+   * Runs the stack on inp (n rows); returns the view holding the output (n rows), inp itself for
+   * an identity stack. cond (n rows): the condition, for a stack whose dense layer takes one.
+   */
+  forward(be: Backend, plan: StackPlan, inp: Buf, n: number, cond: Buf | null = null): Buf {
     let x = inp;
     for (let i = 0; i < this.steps.length; i++) {
       const out = plan.outs[i].rows(n);
-      this.steps[i].forward(be, out, x, n, plan.ws[i]);
+      this.steps[i].forward(be, out, x, n, plan.ws[i], i === this.conditioned ? cond : null);
       x = out;
     }
     return x;
@@ -131,11 +142,12 @@ export class Stack {
    * Backward through the stack after forward(plan, inp, n): parameter gradients are overwritten;
    * dinp (n rows of the input) receives dL/d(inp) (overwritten when dinpBeta = 0, added when 1), or null.
    */
-  backward(be: Backend, plan: StackPlan, inp: Buf, n: number, dinp: Buf | null, dinpBeta: 0 | 1): void {
+  backward(be: Backend, plan: StackPlan, inp: Buf, n: number, dinp: Buf | null, dinpBeta: 0 | 1, cond: Buf | null = null): void {
     for (let i = this.steps.length - 1; i >= 0; i--) {
       const below = i > 0 ? plan.outs[i - 1].rows(n) : inp;
       const dbelow = i > 0 ? plan.grads[i - 1].rows(n) : dinp;
-      this.steps[i].backward(be, dbelow, i > 0 ? 0 : dinpBeta, plan.grads[i].rows(n), below, plan.outs[i].rows(n), n, plan.ws[i]);
+      this.steps[i].backward(be, dbelow, i > 0 ? 0 : dinpBeta, plan.grads[i].rows(n), below, plan.outs[i].rows(n), n, plan.ws[i],
+        i === this.conditioned ? cond : null);
     }
   }
 }

@@ -5,6 +5,7 @@
 // loss or gradient stops training with DIVERGED before the update, so the parameters stay the
 // last finite ones.
 import { WavaeError, checkKeys, checkInt, describe, orDefault } from '../errors.js';
+import { checkCondition } from '../condition.js';
 import { asMatrix, type Matrix } from '../matrix.js';
 import type { EvalResult, Trainable } from './trainable.js';
 import { Rng, deriveSeed } from '../random.js';
@@ -39,8 +40,12 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Seed of shuffling and sampling; default: the model's seed. */
   seed?: number;
+  /** A conditional model's condition rows for x (n x conditionDim): wv.oneHot(labels, k) for class labels. */
+  condition?: Matrix | Float32Array;
   /** Evaluated after every epoch (logs.valLoss, ...). */
   validationData?: Matrix | Float32Array;
+  /** A conditional model's condition rows for validationData. */
+  validationCondition?: Matrix | Float32Array;
   /** After every batch; batch counts from 0 within the epoch. */
   onBatchEnd?: (batch: number, logs: Logs) => void;
   /** After every epoch; epoch counts from 1 and goes on across fit() calls (model.epochsTrained). */
@@ -69,7 +74,8 @@ export interface History {
 }
 
 /** The option names fit() accepts (fitInWorker takes the same). */
-export const FIT_OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'schedule', 'clipNorm', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'earlyStopping', 'signal'];
+export const FIT_OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'schedule', 'clipNorm', 'shuffle', 'seed', 'condition', 'validationData', 'validationCondition',
+  'onBatchEnd', 'onEpochEnd', 'earlyStopping', 'signal'];
 
 /** Yields to the event loop so that timers, messages and aborts get through. */
 function yieldToEventLoop(): Promise<void> {
@@ -94,7 +100,10 @@ export async function fit(model: Trainable, x: Matrix | Float32Array, options: F
     throw new WavaeError('INVALID_OPTION', `fit: clipNorm must be a number > 0, got ${describe(clipNorm)}`);
   }
   const seed = checkInt('fit: seed', orDefault(options.seed, model.seed), 0, 0xffffffff);
+  const condition = checkCondition('fit', model.conditionDim, options.condition, data.rows, 'row of x');
   const validation = options.validationData === undefined ? null : asMatrix('fit: validationData', options.validationData, model.inputDim);
+  if (!validation && options.validationCondition !== undefined) throw new WavaeError('INVALID_OPTION', 'fit: validationCondition without validationData');
+  const validationCondition = validation ? checkCondition('fit', model.conditionDim, options.validationCondition, validation.rows, 'row of validationData', 'validationCondition') : null;
   const early = options.earlyStopping;
   if (early !== undefined) {
     checkKeys('fit: earlyStopping', early, ['patience', 'minDelta', 'restoreBest']);
@@ -141,7 +150,7 @@ export async function fit(model: Trainable, x: Matrix | Float32Array, options: F
     for (let b = 0; b < stepsPerEpoch; b++) {
       const start = b * batchSize;
       const n = Math.min(batchSize, N - start);
-      model.loadBatch(data.data, idx, start, n, rng);
+      model.loadBatch(data.data, idx, start, n, rng, condition ? condition.data : null);
       const step = e * stepsPerEpoch + b;
       const losses = model.trainStep(n, rng, e + b / stepsPerEpoch);
       const gradSq = be.sumsq_f32(model.store.grads);
@@ -181,7 +190,7 @@ export async function fit(model: Trainable, x: Matrix | Float32Array, options: F
     const logs: Logs = { loss: sumLoss / seen, reconstruction: sumRecon / seen, kl: sumKl / seen, lr, samplesPerSec: seen / secs };
     let val: EvalResult | null = null;
     if (validation && history.stopped !== 'aborted') {
-      val = model.evaluate(validation);
+      val = model.evaluate(validation, validationCondition ? { condition: validationCondition } : {});
       logs.valLoss = val.loss;
       logs.valReconstruction = val.reconstruction;
       logs.valKl = val.kl;

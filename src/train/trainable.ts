@@ -29,6 +29,8 @@ export interface Trainable {
   readonly be: Backend;
   /** Floats per row of the training data. */
   readonly inputDim: number;
+  /** Floats per row of the condition (0: the model takes none). */
+  readonly conditionDim: number;
   /** The default seed of shuffling and sampling. */
   readonly seed: number;
   /** Epochs trained so far; fit() continues counting from here. */
@@ -39,10 +41,10 @@ export interface Trainable {
   readonly store: { readonly params: Buf; readonly grads: Buf; snapshot(): Float32Array; restore(flat: Float32Array): void };
   /** Plans buffers for batches of exactly `capacity` rows. */
   replan(capacity: number): void;
-  /** Writes rows idx[start..start+n) of src into the training input (corrupting it if asked). */
-  loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng): void;
+  /** Writes rows idx[start..start+n) of src into the training input (corrupting it if asked), and of cond into the condition rows. */
+  loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng, cond: Float32Array | null): void;
   /** Forward and backward on the loaded batch; gradients land in store.grads (overwritten). */
   trainStep(n: number, rng: Rng, epochProgress: number): StepLosses;
-  /** Mean losses per sample over x. */
-  evaluate(x: Matrix): EvalResult;
+  /** Mean losses per sample over x (under its condition rows, for a conditional model). */
+  evaluate(x: Matrix, options?: { condition?: Matrix }): EvalResult;
 }

@@ -4,6 +4,7 @@
 // the transferred model file. A worker that fails or dies rejects the promise with a WavaeError.
 import { backendModules } from '../backend/index.js';
 import { WavaeError, checkKeys, describe } from '../errors.js';
+import { checkCondition } from '../condition.js';
 import { asMatrix, type Matrix } from '../matrix.js';
 import { loadModel } from '../models/load.js';
 import { Model } from '../models/model.js';
@@ -64,8 +65,16 @@ export async function fitInWorkerWith<M extends AnyModel>(factory: WorkerFactory
   checkKeys('fitInWorker', options, FIT_OPTION_KEYS);
   const data = asMatrix('fitInWorker: x', x, model.inputDim);
   const validation = options.validationData === undefined ? null : asMatrix('fitInWorker: validationData', options.validationData, model.inputDim);
-  const { onBatchEnd, onEpochEnd, signal, validationData: _v, ...fit } = options;
-  const portable: PortableFitOptions = fit;
+  const condition = checkCondition('fitInWorker', model.conditionDim, options.condition, data.rows, 'row of x');
+  if (!validation && options.validationCondition !== undefined) throw new WavaeError('INVALID_OPTION', 'fitInWorker: validationCondition without validationData');
+  const validationCondition = validation
+    ? checkCondition('fitInWorker', model.conditionDim, options.validationCondition, validation.rows, 'row of validationData', 'validationCondition') : null;
+  const { onBatchEnd, onEpochEnd, signal, validationData: _v, condition: _c, validationCondition: _vc, ...fit } = options;
+  const portable: PortableFitOptions = {
+    ...fit, // the conditions as copies of their rows alone (cloning a view would copy its whole buffer)
+    ...(condition ? { condition: condition.data.slice() } : {}),
+    ...(validationCondition ? { validationCondition: validationCondition.data.slice() } : {}),
+  };
   const modelBytes = model.save({ optimizer: true });
   const modules = await backendModules(model.be);
   const xCopy = data.data.slice();
