@@ -141,6 +141,7 @@ export class Stack {
   /**
    * Backward through the stack after forward(plan, inp, n): parameter gradients are overwritten;
    * dinp (n rows of the input) receives dL/d(inp) (overwritten when dinpBeta = 0, added when 1), or null.
+   * cond: the condition rows forward() had.
    */
   backward(be: Backend, plan: StackPlan, inp: Buf, n: number, dinp: Buf | null, dinpBeta: 0 | 1, cond: Buf | null = null): void {
     for (let i = this.steps.length - 1; i >= 0; i--) {
