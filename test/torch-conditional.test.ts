@@ -9,7 +9,9 @@
 // backend, wavae builds the same model from the same options, must name and shape its tensors as
 // the state_dict does and give the condition to the same layers, and with the fixture's
 // parameters its gradients(x, { eps, condition }) must give torch's numbers to 1e-5 relative:
-// max|wavae - torch| <= 1e-5 max(max|torch|, tiny) per tensor, one printed line per tensor.
+// max|wavae - torch| <= 1e-5 max(max|torch|, tiny) per tensor, one printed line per tensor. The
+// state_dict of a dense case, alone in a safetensors file, loads as the same conditional model
+// (and, where the case's options are load's defaults, gives the same gradients).
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as wv from '../src/node.js';
@@ -41,6 +43,30 @@ interface FixtureCase {
 const fixture = JSON.parse(fs.readFileSync(new URL('./fixtures/torch-conditional.json', import.meta.url), 'utf8')) as { torch: string; dtype: string; cases: FixtureCase[] };
 
 const inputDim = (c: FixtureCase): number => c.options.inputDim ?? (c.options.inputShape as number[]).reduce((a, b) => a * b, 1);
+
+/** gradients(x, { eps, condition }) of model (holding the fixture's parameters) against torch's, one printed line per tensor; an autoencoder's evaluate() too. */
+function matchesTorch(model: wv.VAE | wv.Autoencoder, c: FixtureCase, label: string): void {
+  const x = f32(c.x, 'x');
+  const condition = f32(c.condition, 'condition');
+  console.log(`--- ${label}`);
+  const rels: Record<string, number> = {};
+  let grads: Record<string, Float32Array>;
+  if (model instanceof wv.VAE) {
+    const result = model.gradients(x, { eps: f32(c.eps as number[], 'eps'), condition });
+    grads = result.grads;
+    rels.loss = checkTensor('loss', [result.loss], [c.loss]);
+    rels.reconstruction = checkTensor('reconstruction', [result.reconstruction], [c.reconstruction]);
+    rels.kl = checkTensor('kl', [result.kl], [c.kl as number]);
+  } else {
+    const result = model.gradients(x, { condition }); // the loss with the L2 term
+    grads = result.grads;
+    rels.loss = checkTensor('loss', [result.loss], [c.loss]);
+    rels.reconstruction = checkTensor('reconstruction (evaluate)', [model.evaluate(x, { condition }).reconstruction], [c.reconstruction]);
+  }
+  expect(Object.keys(grads).sort()).toEqual(c.tensors.map((t) => t.name).sort());
+  for (const t of c.tensors) rels[`grad ${t.name}`] = checkTensor(`grad ${t.name}`, grads[t.name], c.grads[t.name]);
+  expect(overTolerance(rels), `relative differences above ${TOLERANCE}`).toEqual([]);
+}
 
 describe('the torch conditional fixture', () => {
   it('has dense and conv cases of both kinds, every tensor of each, and gradients of the same shapes', () => {
@@ -95,27 +121,25 @@ for (const backend of ['js', 'wasm'] as const) {
           const params: Record<string, Float32Array> = {};
           for (const t of c.tensors) params[t.name] = f32(c.params[t.name], t.name);
           model.setParameters(params);
-          const x = f32(c.x, 'x');
-          const condition = f32(c.condition, 'condition');
+          matchesTorch(model, c, `${backend}: ${c.name}`);
+        } finally {
+          model.dispose();
+        }
+      });
+    }
 
-          console.log(`--- ${backend}: ${c.name}`);
-          const rels: Record<string, number> = {};
-          let grads: Record<string, Float32Array>;
-          if (model instanceof wv.VAE) {
-            const result = model.gradients(x, { eps: f32(c.eps as number[], 'eps'), condition });
-            grads = result.grads;
-            rels.loss = checkTensor('loss', [result.loss], [c.loss]);
-            rels.reconstruction = checkTensor('reconstruction', [result.reconstruction], [c.reconstruction]);
-            rels.kl = checkTensor('kl', [result.kl], [c.kl as number]);
-          } else {
-            const result = model.gradients(x, { condition }); // the loss with the L2 term
-            grads = result.grads;
-            rels.loss = checkTensor('loss', [result.loss], [c.loss]);
-            rels.reconstruction = checkTensor('reconstruction (evaluate)', [model.evaluate(x, { condition }).reconstruction], [c.reconstruction]);
-          }
-          expect(Object.keys(grads).sort()).toEqual(c.tensors.map((t) => t.name).sort());
-          for (const t of c.tensors) rels[`grad ${t.name}`] = checkTensor(`grad ${t.name}`, grads[t.name], c.grads[t.name]);
-          expect(overTolerance(rels), `relative differences above ${TOLERANCE}`).toEqual([]);
+    // A PyTorch user's state_dict of a dense model, saved without wavae's metadata, loads as is:
+    // the architecture (conditionDim too) read off the shapes, activation and loss at their defaults.
+    for (const c of fixture.cases.filter((k) => k.options.hiddenDims)) {
+      it(`the state_dict alone of the ${c.name} loads as a conditional ${c.kind === 'vae' ? 'VAE' : 'Autoencoder'}`, () => {
+        const stateDict = Object.fromEntries(c.tensors.map((t) => [t.name, { shape: t.shape, data: f32(c.params[t.name], t.name) }]));
+        const model = wv.load(wv.encodeSafetensors(stateDict));
+        try {
+          expect(model.kind).toBe(c.kind);
+          const { inputDim, hiddenDims, latentDim, conditionDim } = c.options;
+          expect(model.config()).toMatchObject({ inputDim, hiddenDims, latentDim, conditionDim });
+          const defaults = c.kind === 'vae' ? { activation: 'relu', beta: 1 } : { activation: 'relu', loss: 'mse', weightDecay: 0 };
+          if (Object.entries(defaults).every(([k, v]) => (c.options[k] ?? v) === v)) matchesTorch(model as wv.VAE | wv.Autoencoder, c, `${backend}: the state_dict of ${c.name}`);
         } finally {
           model.dispose();
         }
