@@ -1,7 +1,8 @@
 // The demo page and the published package in real Chromium (Debian's chromium, driven by
 // playwright-core; no browser download): the wasm backend, training in a Web Worker bitwise
-// equal to Node, the latent explorer, loading a model file, no console errors; and a user's
-// esbuild bundle of the packed package. A screenshot of the demo goes to test-output/.
+// equal to Node, the latent explorer, loading a model file, the digit picker of conditional
+// models, no console errors; and a user's esbuild bundle of the packed package. Screenshots of
+// the demo go to test-output/.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import type { Server } from 'node:http';
@@ -175,6 +176,128 @@ describe('the demo page in Chromium', () => {
     await page.screenshot({ path: 'test-output/demo.png', fullPage: true });
     await page.close();
     expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
+  }, 120_000);
+});
+
+describe('the digit picker of the demo page', () => {
+  /** What the picker's canvas shows: its digit and seed, and the grey level of every pixel of its 25 samples (5 x 5 grid, 2x scale). */
+  const readDigits = async (page: Page): Promise<{ digit: number; seed: number; grey: number[] }> => page.evaluate(() => {
+    const canvas = document.getElementById('digit-samples') as HTMLCanvasElement;
+    const rgba = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, canvas.width, canvas.height).data;
+    const grey: number[] = [];
+    const cell = 28 * 2 + 1;
+    for (let k = 0; k < 25; k++) {
+      for (let i = 0; i < 784; i++) {
+        const x = 1 + (k % 5) * cell + 2 * (i % 28);
+        const y = 1 + Math.floor(k / 5) * cell + 2 * Math.floor(i / 28);
+        grey.push(rgba[(y * canvas.width + x) * 4]);
+      }
+    }
+    return { digit: Number(canvas.dataset.digit), seed: Number(canvas.dataset.seed), grey };
+  });
+
+  /** The grey levels Node draws for the model: sample(25, { condition: oneHot(25 x digit), seed }), as the page rounds them. */
+  const nodeDigits = (model: wv.VAE, digit: number, seed: number): number[] => {
+    const samples = model.sample(25, { seed, condition: wv.oneHot(new Array(25).fill(digit), 10) });
+    return Array.from(samples.data, (v) => Math.round(255 * Math.min(1, Math.max(0, v))));
+  };
+
+  /** Largest difference in grey levels (the page runs relaxed SIMD, Node strict: a few ulps apart, at most one level after rounding). */
+  const maxDiff = (a: number[], b: number[]): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), a.length === b.length ? 0 : Infinity);
+
+  /** Clicks digit d in the picker and waits until the canvas shows it. */
+  const pick = async (page: Page, d: number): Promise<void> => {
+    await page.click(`#digits button[data-digit="${d}"]`);
+    await page.waitForFunction((digit) => document.getElementById('digit-samples')?.dataset.digit === String(digit), d);
+  };
+
+  const pickerState = async (page: Page) => page.evaluate(() => ({
+    disabled: Array.from(document.querySelectorAll<HTMLButtonElement>('#digits button')).map((b) => b.disabled),
+    note: document.getElementById('picker-note')?.textContent ?? '',
+  }));
+
+  it('is off until a conditional model exists, says an unconditional file cannot draw a digit, and draws sample({ condition: oneHot(digit) }) live', async () => {
+    // two model files as Node writes them: an unconditional VAE, and a conditional one trained on 5,000 digits
+    await wv.init();
+    const mnist = await wv.datasets.mnist();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wavae-picker-'));
+    const plainFile = path.join(dir, 'plain.safetensors');
+    const plain = new wv.VAE({ inputDim: 784, hiddenDims: [32], latentDim: 2, seed: 1 });
+    await wv.saveFile(plain, plainFile);
+    plain.dispose();
+    const n = 5000;
+    const cvae = new wv.VAE({ inputDim: 784, hiddenDims: [256], latentDim: 2, conditionDim: 10, seed: 3 });
+    await cvae.fit(wv.matrix(n, 784, mnist.train.images.data.subarray(0, n * 784)), {
+      epochs: 3, batchSize: 64, optimizer: { type: 'adam', lr: 3e-3 }, condition: wv.oneHot(mnist.train.labels.subarray(0, n), 10) });
+    const cvaeFile = path.join(dir, 'digits.safetensors');
+    await wv.saveFile(cvae, cvaeFile);
+
+    const page = await openDemo();
+    let state = await pickerState(page);
+    expect(state.disabled).toEqual(new Array(10).fill(true));
+    expect(state.note).toMatch(/train one with .conditional. checked, or load a conditional model file/);
+
+    await page.setInputFiles('#load', plainFile);
+    await page.waitForFunction(() => /loaded plain.safetensors: vae, latent 2/.test(document.getElementById('status')?.textContent ?? ''));
+    state = await pickerState(page);
+    expect(state.disabled).toEqual(new Array(10).fill(true));
+    expect(state.note).toMatch(/^plain\.safetensors is unconditional: it was trained without labels, so it cannot draw a chosen digit/);
+
+    // a conditional model trained from the page controls: the picker turns on as training starts, draws the
+    // untrained model's 3s, redraws them after the epoch, and what it draws is that model's sample()
+    await page.check('#conditional');
+    await page.fill('#epochs', '1');
+    await page.fill('#limit', '1000');
+    await page.click('#train');
+    await page.waitForSelector('#digits button:not([disabled])');
+    state = await pickerState(page);
+    expect(state.disabled).toEqual(new Array(10).fill(false));
+    expect(state.note).toMatch(/^Pick a digit/);
+    expect(await page.isHidden('#digit-samples')).toBe(true); // nothing drawn before a digit is picked
+    await pick(page, 3);
+    expect(await page.isVisible('#digit-samples')).toBe(true);
+    expect(await page.textContent('#digit-caption')).toMatch(/^25 samples of 3, seed \d+, from a model trained 0 epochs$/);
+    await page.waitForFunction(() => /done: 1 epochs/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 60_000 });
+    expect(await page.textContent('#digit-caption')).toMatch(/from a model trained 1 epoch$/);
+    const three = await readDigits(page);
+    expect(three.digit).toBe(3);
+    const saved = await page.evaluate(() => { // the page's model file, base64 (an array of 800 K numbers takes seconds to cross)
+      const bytes = (window as any).demo.model.save() as Uint8Array;
+      let text = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(text);
+    });
+    const trainedHere = wv.load(new Uint8Array(Buffer.from(saved, 'base64'))) as wv.VAE;
+    expect([trainedHere.conditionDim, trainedHere.epochsTrained]).toEqual([10, 1]);
+    expect(maxDiff(three.grey, nodeDigits(trainedHere, 3, three.seed))).toBeLessThanOrEqual(1);
+    trainedHere.dispose();
+
+    // the model file made in Node: a 7, then a 1, each Node's samples of that digit and seed; fresh seeds every second
+    await page.setInputFiles('#load', cvaeFile);
+    await page.waitForFunction(() => /loaded digits.safetensors: conditional vae \(one-hot labels\), latent 2, 3 epochs/.test(document.getElementById('status')?.textContent ?? ''));
+    await pick(page, 7);
+    const seven = await readDigits(page);
+    expect(seven.digit).toBe(7);
+    expect(maxDiff(seven.grey, nodeDigits(cvae, 7, seven.seed))).toBeLessThanOrEqual(1);
+    await page.waitForFunction((seed) => Number(document.getElementById('digit-samples')?.dataset.seed) > seed, seven.seed, { timeout: 5000 });
+    const later = await readDigits(page);
+    expect(later.digit).toBe(7);
+    expect(later.grey).not.toEqual(seven.grey); // new samples of the same digit
+    expect(maxDiff(later.grey, nodeDigits(cvae, 7, later.seed))).toBeLessThanOrEqual(1);
+    await pick(page, 1);
+    const one = await readDigits(page);
+    expect(one.digit).toBe(1);
+    expect(maxDiff(one.grey, nodeDigits(cvae, 1, one.seed))).toBeLessThanOrEqual(1);
+    // the label decides the digit: 25 ones light far fewer pixels than 25 sevens
+    const ink = (grey: number[]): number => grey.reduce((s, v) => s + v, 0);
+    expect(ink(one.grey)).toBeLessThan(0.8 * ink(later.grey));
+    await pick(page, 7);
+    cvae.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync('test-output', { recursive: true });
+    await page.screenshot({ path: 'test-output/demo-conditional.png', fullPage: true });
+    await page.close();
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
   }, 120_000);
 });
 
