@@ -7,7 +7,7 @@
 //     by a nearest-class-mean classifier in pixel space (class means of the training images),
 //     next to that classifier's accuracy on the real test images;
 //  3. speed: one epoch of each model, alternated, 3 rounds on 1 thread and on 2; medians.
-//   node scripts/run-ts.mjs bench/conditional.ts [--seed N] [--epochs N] [--beta B] [--rounds N (0: no speed rounds)]
+//   node scripts/run-ts.mjs bench/conditional.ts [--seed N] [--epochs N] [--beta B] [--latent L] [--rounds N (0: no speed rounds)]
 import * as wv from '../src/node.js';
 import { machineInfo, markdownTable, writeResults } from './machine.js';
 
@@ -20,8 +20,9 @@ const seed = Number(arg('seed', '1'));
 const epochs = Number(arg('epochs', '10'));
 const rounds = Number(arg('rounds', '3'));
 const beta = Number(arg('beta', '1'));
+const latentDim = Number(arg('latent', '20'));
 const K = 10;
-const model = { inputDim: 784, hiddenDims: [400], latentDim: 20, likelihood: 'bernoulli' as const, activation: 'relu' as const, beta, seed };
+const model = { inputDim: 784, hiddenDims: [400], latentDim, likelihood: 'bernoulli' as const, activation: 'relu' as const, beta, seed };
 const fitOptions = { batchSize: 128, optimizer: { type: 'adam' as const, lr: 1e-3 } };
 
 await wv.init({ threads: 2 });
@@ -97,7 +98,7 @@ for (const threads of rounds > 0 ? [1, 2] : []) {
 const info = machineInfo();
 const last = (v: number[]): number => v[v.length - 1];
 const md = `# Conditional VAE on MNIST, seed ${seed} (${info.date.slice(0, 10)}, ${info.cpu}, ${info.cores} cores, Node ${info.node})\n\n` +
-  `Recipe: 784-400-20 ReLU, Bernoulli${beta !== 1 ? `, beta ${beta}` : ''}, Adam 1e-3, batch 128, ${epochs} epochs; the conditional model takes the one-hot label (10 inputs) ` +
+  `Recipe: 784-400-${latentDim} ReLU, Bernoulli${beta !== 1 ? `, beta ${beta}` : ''}, Adam 1e-3, batch 128, ${epochs} epochs; the conditional model takes the one-hot label (10 inputs) ` +
   'in its encoder\'s first layer and its decoder\'s first layer. Test -ELBO in nats per sample on the 10,000 test images, one z per image.\n\n' +
   markdownTable(['epoch', 'plain test -ELBO', 'conditional test -ELBO', 'difference'],
     curves.plain.map((v, i) => [i + 1, v.toFixed(2), curves.conditional[i].toFixed(2), (v - curves.conditional[i]).toFixed(2)])) +
@@ -111,5 +112,5 @@ const md = `# Conditional VAE on MNIST, seed ${seed} (${info.date.slice(0, 10)},
       const [p, c] = [median(speed[t].plain), median(speed[t].conditional)];
       return [t, p.toFixed(0), c.toFixed(0), (c / p).toFixed(3)];
     })) : '');
-const files = writeResults(`conditional-seed${seed}-${epochs}epochs${beta !== 1 ? `-beta${beta}` : ''}`, info, { seed, epochs, beta, curves, sampleAccuracy, perDigit, realAccuracy, speed }, md);
+const files = writeResults(`conditional-seed${seed}-${epochs}epochs${beta !== 1 ? `-beta${beta}` : ''}${latentDim !== 20 ? `-latent${latentDim}` : ''}`, info, { seed, epochs, beta, latentDim, curves, sampleAccuracy, perDigit, realAccuracy, speed }, md);
 console.log(`\n${md}\nwrote ${files.join(', ')}`);

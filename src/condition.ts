@@ -7,6 +7,9 @@ import { asMatrix, type Matrix } from './matrix.js';
 /** The most classes oneHot() encodes. */
 export const MAX_CLASSES = 1 << 16;
 
+/** The most values oneHot() returns (1 GiB of float32). */
+const MAX_ONE_HOT_VALUES = 2 ** 28;
+
 /** One row per label, 1 in the label's column and 0 elsewhere: a Matrix of labels.length x k. */
 export function oneHot(labels: ArrayLike<number>, k: number): Matrix {
   checkInt('oneHot: k', k, 1, MAX_CLASSES);
@@ -14,6 +17,9 @@ export function oneHot(labels: ArrayLike<number>, k: number): Matrix {
     throw new WavaeError('INVALID_OPTION', `oneHot: labels must be an array or typed array of integers, got ${describe(labels)}`);
   }
   const n = labels.length;
+  if (n * k > MAX_ONE_HOT_VALUES) {
+    throw new WavaeError('OUT_OF_MEMORY', `oneHot: ${n} labels of ${k} classes would be ${n * k} values; at most ${MAX_ONE_HOT_VALUES} (1 GiB of float32)`);
+  }
   const data = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
     const label = labels[i];

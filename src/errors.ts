@@ -7,6 +7,7 @@ export type WavaeErrorCode =
   | 'SHAPE_MISMATCH' // lengths or dimensions that do not fit together
   | 'OUT_OF_RANGE' // a buffer outside the heap, or an index past the end
   | 'NON_FINITE_INPUT' // NaN or Infinity in input data (the message gives the first bad index)
+  | 'NON_FINITE_OUTPUT' // finite input that overflowed float32 inside a model (the message names the row)
   | 'NOT_INITIALIZED' // init() has not completed
   | 'BACKEND_UNAVAILABLE' // the requested backend cannot run on this engine
   | 'OUT_OF_MEMORY' // the heap cannot grow to the size asked for

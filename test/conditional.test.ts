@@ -250,3 +250,39 @@ describe('conditional models: the contract', () => {
     cvae.dispose();
   });
 });
+
+describe('conditional models: hostile files and sizes', () => {
+  beforeAll(async () => {
+    await wv.init();
+  });
+
+  it('a state_dict whose decoder.0.weight implies a condition wider than 65,536 is CORRUPT_FILE naming the tensor', () => {
+    const t = (shape: number[]) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+    const bytes = wv.encodeSafetensors({
+      'encoder.0.weight': t([3, 4 + 70000]), 'encoder.0.bias': t([3]), 'mean.weight': t([2, 3]), 'mean.bias': t([2]),
+      'logvar.weight': t([2, 3]), 'logvar.bias': t([2]), 'decoder.0.weight': t([3, 2 + 70000]), 'decoder.0.bias': t([3]),
+      'decoder.1.weight': t([4, 3]), 'decoder.1.bias': t([4]),
+    });
+    expectError(() => wv.load(bytes), 'CORRUPT_FILE', /decoder.0.weight takes 70002 inputs for a code of 2: a condition of 70000 values, more than 65536/);
+  });
+
+  it('a file of format version 1 or 2 cannot carry conditionDim', () => {
+    const cvae = new wv.VAE({ inputDim: 6, hiddenDims: [5], latentDim: 2, conditionDim: 3, seed: 4 });
+    const bytes = cvae.save();
+    const len = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
+    header.__metadata__.format_version = '2';
+    const text = new TextEncoder().encode(JSON.stringify(header));
+    const edited = new Uint8Array(8 + text.length + bytes.length - 8 - len);
+    new DataView(edited.buffer).setBigUint64(0, BigInt(text.length), true);
+    edited.set(text, 8);
+    edited.set(bytes.subarray(8 + len), 8 + text.length);
+    expectError(() => wv.load(edited), 'CORRUPT_FILE', /format version 2, which has no conditionDim/);
+    cvae.dispose();
+  });
+
+  it('oneHot refuses a result past 2^28 values before allocating it', () => {
+    expectError(() => wv.oneHot(new Uint8Array(70000), 65536), 'OUT_OF_MEMORY', /oneHot: 70000 labels of 65536 classes/);
+    expectError(() => wv.oneHot({ length: 2 ** 40 } as ArrayLike<number>, 3), 'OUT_OF_MEMORY', /oneHot/);
+  });
+});

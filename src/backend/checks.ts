@@ -109,9 +109,13 @@ export function checkCall(name: KernelName, args: CallArg[], heapBase: number, h
     if (s.kind !== 'buf' || b === null) continue;
     let len = 1;
     const stride = plan.strides[i];
-    if (stride) { // (rows, cols) with rows ld floats apart
-      const [d0, d1] = plan.dims[i].map((d) => (d < 0 ? -d - 1 : (args[d] as number)));
-      const [rows, cols] = stride[1] >= 0 && args[stride[1]] === 1 ? [d1, d0] : [d0, d1];
+    if (stride) { // (rows, cols) with rows ld floats apart (plain variables: a passing check allocates nothing)
+      const dims = plan.dims[i];
+      const d0 = dims[0] < 0 ? -dims[0] - 1 : (args[dims[0]] as number);
+      const d1 = dims[1] < 0 ? -dims[1] - 1 : (args[dims[1]] as number);
+      const trans = stride[1] >= 0 && args[stride[1]] === 1;
+      const rows = trans ? d1 : d0;
+      const cols = trans ? d0 : d1;
       const ld = args[stride[0]] as number;
       if (ld < cols) throw new WavaeError('INVALID_OPTION', `${name}: ${specs[stride[0]].name} ${ld} is less than the ${cols} columns of ${s.name}`);
       len = (rows - 1) * ld + cols;

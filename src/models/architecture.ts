@@ -197,6 +197,15 @@ export function architectureTensors(arch: Architecture): readonly TensorView[] {
   return new ParamLayout([...stackTensors(arch.layers), ...arch.extra]).tensors;
 }
 
+/** A state_dict's condition width: the columns of decoder.0.weight past the code's (none when 0); CORRUPT_FILE past MAX_CONDITION. */
+export function inferredCondition(decoderIn: number, latentDim: number): Record<string, number> {
+  const conditionDim = decoderIn - latentDim;
+  if (conditionDim > MAX_CONDITION) {
+    throw new WavaeError('CORRUPT_FILE', `load: decoder.0.weight takes ${decoderIn} inputs for a code of ${latentDim}: a condition of ${conditionDim} values, more than ${MAX_CONDITION}`);
+  }
+  return conditionDim > 0 ? { conditionDim } : {};
+}
+
 /** The numbered dense layers `${prefix}.0`, `${prefix}.1`, ... of a state_dict, read off their shapes. */
 export function denseLayersOf(tensors: Record<string, { shape: number[] }>, prefix: string): { nin: number; nout: number }[] {
   const out: { nin: number; nout: number }[] = [];

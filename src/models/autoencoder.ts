@@ -11,10 +11,10 @@ import { Rows } from '../nn/rows.js';
 import { Stack, StackPlan, stackOutput } from '../nn/stack.js';
 import type { Rng } from '../random.js';
 import {
-  COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, type Architecture,
+  COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, inferredCondition, type Architecture,
 } from './architecture.js';
 import { interpolateCodes, traverseCodes } from './latent.js';
-import { Model, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
+import { Model, checkResultSize, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Input corruption for a denoising autoencoder (training only). */
 export type Denoise = { type: 'gaussian'; std: number } | { type: 'mask'; prob: number };
@@ -155,9 +155,11 @@ export class Autoencoder extends Model {
     const data = asMatrix('evaluate: x', x, this.inputDim);
     const cond = this.conditionOf('evaluate', options, data.rows);
     let total = 0;
-    this.forEachChunk(data, (n) => this.p.target.rows(n), (_start, n) => {
+    this.forEachChunk(data, (n) => this.p.target.rows(n), (start, n) => {
       const code = this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n, this.cond(n));
-      total += this.reconstructionLoss(null, this.decoder.forward(this.be, this.p.dec, code, n, this.cond(n)), n);
+      const chunk = this.reconstructionLoss(null, this.decoder.forward(this.be, this.p.dec, code, n, this.cond(n)), n);
+      this.checkChunkLoss('evaluate', chunk, [this.p.rowRecon.rows(n)], start, n);
+      total += chunk;
     }, cond);
     const loss = total / data.rows;
     return { loss, reconstruction: loss, kl: 0 };
@@ -167,7 +169,7 @@ export class Autoencoder extends Model {
   encode(x: Matrix | Float32Array, options: ConditionOption = {}): Matrix {
     const data = asMatrix('encode: x', x, this.inputDim);
     const cond = this.conditionOf('encode', options, data.rows);
-    return this.mapRows(data, this.latentDim, (n) => this.p.target.rows(n), (n) => this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n, this.cond(n)), cond);
+    return this.mapRows('encode', data, this.latentDim, (n) => this.p.target.rows(n), (n) => this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n, this.cond(n)), cond);
   }
 
   /** Outputs for codes z (n, latentDim): probabilities for 'bce'. */
@@ -175,7 +177,7 @@ export class Autoencoder extends Model {
     const codes = asMatrix('decode: z', z, this.latentDim);
     const cond = this.conditionOf('decode', options, codes.rows, 'row of z');
     const zRows = (n: number): Buf => this.p.enc.outs[this.encoder.steps.length - 1].rows(n);
-    return this.mapRows(codes, this.inputDim, zRows, (n) => {
+    return this.mapRows('decode', codes, this.inputDim, zRows, (n) => {
       const y = this.decoder.forward(this.be, this.p.dec, zRows(n), n, this.cond(n));
       if (this.loss === 'bce') this.be.bias_act_f32(y, y, null, n, this.inputDim, 'sigmoid');
       return y;
@@ -207,11 +209,13 @@ export class Autoencoder extends Model {
 
   /** Decoded points on the line from code a to code b. */
   interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number, options: ConditionOption = {}): Matrix {
+    if (Number.isInteger(steps)) checkResultSize('interpolate', 'steps', steps, this.inputDim);
     return this.decode(interpolateCodes(a, b, steps, this.latentDim), options);
   }
 
   /** Decoded codes varying dimension `dim` of `base` over [-range, range]. */
   traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } & ConditionOption = {}): Matrix {
+    if (Number.isInteger(options.steps)) checkResultSize('traverse', 'steps', options.steps as number, this.inputDim);
     return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim), options);
   }
 }
@@ -258,6 +262,5 @@ export function inferAutoencoderConfig(tensors: Record<string, { shape: number[]
   const decoder = denseLayersOf(tensors, 'decoder');
   if (!encoder.length || !decoder.length) return null;
   const latentDim = encoder[encoder.length - 1].nout;
-  const conditionDim = decoder[0].nin - latentDim; // a conditional decoder's first layer takes [code, c]
-  return { inputDim: decoder[decoder.length - 1].nout, hiddenDims: encoder.slice(0, -1).map((l) => l.nout), latentDim, ...(conditionDim > 0 ? { conditionDim } : {}) };
+  return { inputDim: decoder[decoder.length - 1].nout, hiddenDims: encoder.slice(0, -1).map((l) => l.nout), latentDim, ...inferredCondition(decoder[0].nin, latentDim) };
 }

@@ -21,6 +21,9 @@ export function loadModel(bytes: Uint8Array, options: LoadOptions = {}): AnyMode
   if (file.kind !== null) {
     entry = modelKind(file.kind);
     config = { ...(file.config as Record<string, unknown>), ...(options.config ?? {}) };
+    if (config.conditionDim !== undefined && config.conditionDim !== 0 && file.formatVersion < 3) {
+      throw new WavaeError('CORRUPT_FILE', `load: the file says format version ${file.formatVersion}, which has no conditionDim (a conditional model is version 3)`);
+    }
   } else {
     const found = inferKind(file);
     entry = found.entry;

@@ -5,7 +5,7 @@
 import { getBackend, type Act, type Backend, type Buf } from '../backend/index.js';
 import { checkCondition } from '../condition.js';
 import { WavaeError } from '../errors.js';
-import { matrix, type Matrix } from '../matrix.js';
+import { firstNonFinite, matrix, type Matrix } from '../matrix.js';
 import type { Shape } from '../nn/layer.js';
 import type { Rows } from '../nn/rows.js';
 import { ParamLayout, ParamStore } from '../nn/params.js';
@@ -18,6 +18,35 @@ import type { EvalResult, StepLosses, Trainable } from '../train/trainable.js';
 import type { Architecture } from './architecture.js';
 
 export type { EvalResult, StepLosses } from '../train/trainable.js';
+
+/** The most values one inference call returns (1 GiB of float32): larger results are asked for in parts. */
+export const MAX_RESULT_VALUES = 2 ** 28;
+
+/** The most importance samples logLikelihood() draws per row. */
+export const MAX_IW_SAMPLES = 1_000_000;
+
+/**
+ * OUT_OF_MEMORY, before any work, when `count` rows of `cols` values (`what`, asked for by
+ * `option`) exceed MAX_RESULT_VALUES.
+ */
+export function checkResultSize(where: string, option: string, count: number, cols: number): void {
+  if (count * cols <= MAX_RESULT_VALUES) return;
+  throw new WavaeError('OUT_OF_MEMORY', `${where}: ${option} = ${count} rows of ${cols} values would be ${((count * cols * 4) / 2 ** 30).toFixed(1)} GiB; ` +
+    `one call returns at most ${MAX_RESULT_VALUES} values (1 GiB): at most ${Math.floor(MAX_RESULT_VALUES / cols)} rows here, ask for more in parts`);
+}
+
+/**
+ * NON_FINITE_OUTPUT when values (rows of `cols`, the first being row `first` of the call) hold a
+ * NaN or an infinity: the inputs were finite (checked on the way in), so a value overflowed
+ * float32 inside the model. One pass over the outputs.
+ */
+export function checkOutputs(where: string, values: Float32Array, cols: number, first = 0): void {
+  const bad = firstNonFinite(values);
+  if (bad < 0) return;
+  const row = Math.floor(bad / cols);
+  throw new WavaeError('NON_FINITE_OUTPUT', `${where}: row ${first + row} gives ${values[bad]} at column ${bad - row * cols}: ` +
+    'a value overflowed float32 inside the model (inputs far outside the scale it was trained on?)');
+}
 
 /** Floats a plan would allocate (with alignment), measured by building it on a counting stub. */
 function measurePlan(create: (be: Backend) => unknown): number {
@@ -233,10 +262,22 @@ export abstract class Model implements Trainable {
    * forEachChunk where run(n) returns the view holding the chunk's outputs (n, outCols), which
    * are gathered into one Matrix.
    */
-  protected mapRows(x: Matrix, outCols: number, input: (n: number) => Buf, run: (n: number) => Buf, cond: Matrix | null = null): Matrix {
+  protected mapRows(where: string, x: Matrix, outCols: number, input: (n: number) => Buf, run: (n: number) => Buf, cond: Matrix | null = null): Matrix {
+    checkResultSize(where, 'rows', x.rows, outCols);
     const out = new Float32Array(x.rows * outCols);
     this.forEachChunk(x, input, (start, n) => out.set(this.be.read(run(n)), start * outCols), cond);
+    checkOutputs(where, out, outCols);
     return matrix(x.rows, outCols, out);
+  }
+
+  /**
+   * NON_FINITE_OUTPUT when a chunk's summed loss (rows [start, start + n) of the call) is not
+   * finite, naming the first row whose per-row losses (rowLosses: the chunk's n values each) are not.
+   */
+  protected checkChunkLoss(where: string, total: number, rowLosses: readonly Buf[], start: number, n: number): void {
+    if (Number.isFinite(total)) return;
+    for (const rows of rowLosses) checkOutputs(`${where}: the loss of`, this.be.read(rows), 1, start);
+    throw new WavaeError('NON_FINITE_OUTPUT', `${where}: the loss of rows ${start}-${start + n - 1} is ${total}: a value overflowed float32 inside the model`);
   }
 
   /** Copies of every parameter tensor by name (PyTorch names and layouts). */

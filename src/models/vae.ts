@@ -11,10 +11,10 @@ import { Rows } from '../nn/rows.js';
 import { Stack, StackPlan, stackOutput } from '../nn/stack.js';
 import { Rng, deriveSeed } from '../random.js';
 import {
-  COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, type Architecture,
+  COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, inferredCondition, type Architecture,
 } from './architecture.js';
 import { interpolateCodes, traverseCodes } from './latent.js';
-import { Model, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
+import { MAX_IW_SAMPLES, Model, checkOutputs, checkResultSize, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Options of new VAE(...). */
 export interface VAEOptions {
@@ -235,14 +235,17 @@ export class VAE extends Model {
     const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0xe7a1));
     let recon = 0;
     let kl = 0;
-    this.forEachChunk(data, (n) => this.p.x.rows(n), (_start, n) => {
+    this.forEachChunk(data, (n) => this.p.x.rows(n), (start, n) => {
       const p = this.p;
       this.encodeRows(n);
       this.be.randn(p.eps.rows(n), rng);
       this.be.reparam_f32(p.z.rows(n), p.mean.rows(n), p.logVar.rows(n), p.eps.rows(n));
       const out = this.decodeRows(n);
-      recon += this.reconstructionLoss(null, out, n);
-      kl += this.be.kl_normal_f32(null, null, null, p.mean.rows(n), p.logVar.rows(n), n, this.latentDim, 1);
+      const chunkRecon = this.reconstructionLoss(null, out, n);
+      const chunkKl = this.be.kl_normal_f32(null, null, p.rowKl.rows(n), p.mean.rows(n), p.logVar.rows(n), n, this.latentDim, 1);
+      this.checkChunkLoss('evaluate', chunkRecon + chunkKl, [p.rowRecon.rows(n), p.rowKl.rows(n)], start, n);
+      recon += chunkRecon;
+      kl += chunkKl;
     }, cond);
     return { loss: (recon + kl) / data.rows, reconstruction: recon / data.rows, kl: kl / data.rows };
   }
@@ -259,6 +262,8 @@ export class VAE extends Model {
       mean.set(this.be.read(this.p.mean.rows(n)), start * L);
       logVar.set(this.be.read(this.p.logVar.rows(n)), start * L);
     }, cond);
+    checkOutputs('encode: mean', mean, L);
+    checkOutputs('encode: logVar', logVar, L);
     return { mean: matrix(data.rows, L, mean), logVar: matrix(data.rows, L, logVar) };
   }
 
@@ -266,7 +271,7 @@ export class VAE extends Model {
   decode(z: Matrix | Float32Array, options: ConditionOption = {}): Matrix {
     const codes = asMatrix('decode: z', z, this.latentDim);
     const cond = this.conditionOf('decode', options, codes.rows, 'row of z');
-    return this.mapRows(codes, this.inputDim, (n) => this.p.z.rows(n), (n) => {
+    return this.mapRows('decode', codes, this.inputDim, (n) => this.p.z.rows(n), (n) => {
       const y = this.decodeRows(n);
       if (this.likelihood === 'bernoulli') this.be.bias_act_f32(y, y, null, n, this.inputDim, 'sigmoid');
       return y;
@@ -287,6 +292,7 @@ export class VAE extends Model {
   sample(n: number, options: { seed?: number } & ConditionOption = {}): Matrix {
     if (!Number.isInteger(n) || n < 1) throw new WavaeError('INVALID_OPTION', `sample: n must be an integer >= 1, got ${describe(n)}`);
     this.conditionOf('sample', options, n, 'sample');
+    checkResultSize('sample', 'n', n, this.inputDim);
     const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0x5a3b));
     const z = new Float32Array(n * this.latentDim);
     rng.fillNormal(z, 0, z.length);
@@ -322,7 +328,9 @@ export class VAE extends Model {
   logLikelihood(x: Matrix | Float32Array, options: { samples?: number; seed?: number; onProgress?: (done: number, total: number) => void } & ConditionOption = {}): Float64Array {
     const data = asMatrix('logLikelihood: x', x, this.inputDim);
     const K = orDefault(options.samples, 5000) as number;
-    if (!Number.isInteger(K) || K < 1) throw new WavaeError('INVALID_OPTION', `logLikelihood: samples must be an integer >= 1, got ${describe(K)}`);
+    if (!Number.isInteger(K) || K < 1 || K > MAX_IW_SAMPLES) {
+      throw new WavaeError('INVALID_OPTION', `logLikelihood: samples must be an integer in [1, ${MAX_IW_SAMPLES}], got ${describe(K)}`);
+    }
     const cond = this.conditionOf('logLikelihood', options, data.rows);
     const { mean, logVar } = this.encode(data, options);
     const rng = new Rng(options.seed ?? deriveSeed(this.seed, 0x10c1));
@@ -376,6 +384,9 @@ export class VAE extends Model {
         }
       }
       result[i] = maxLog + Math.log(sum) - Math.log(K);
+      if (!Number.isFinite(result[i])) {
+        throw new WavaeError('NON_FINITE_OUTPUT', `logLikelihood: row ${i} gives ${result[i]}: a value overflowed float32 inside the model (inputs far outside the scale it was trained on?)`);
+      }
       options.onProgress?.(i + 1, data.rows);
     }
     return result;
@@ -383,11 +394,13 @@ export class VAE extends Model {
 
   /** Decoded points on the straight line from a to b in latent space (steps >= 2 points; a conditional VAE's under steps condition rows). */
   interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number, options: ConditionOption = {}): Matrix {
+    if (Number.isInteger(steps)) checkResultSize('interpolate', 'steps', steps, this.inputDim);
     return this.decode(interpolateCodes(a, b, steps, this.latentDim), options);
   }
 
   /** Decoded codes varying dimension `dim` of `base` over [-range, range] in `steps` points. */
   traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } & ConditionOption = {}): Matrix {
+    if (Number.isInteger(options.steps)) checkResultSize('traverse', 'steps', options.steps as number, this.inputDim);
     return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim), options);
   }
 }
@@ -444,9 +457,8 @@ export function inferVaeConfig(tensors: Record<string, { shape: number[] }>): Re
   if (!tensors['mean.weight'] || !decoder.length) return null;
   const [latentDim] = tensors['mean.weight'].shape;
   const gaussian = tensors['output.logvar'] !== undefined;
-  const conditionDim = decoder[0].nin - latentDim; // a conditional decoder's first layer takes [z, c]
   return {
     inputDim: decoder[decoder.length - 1].nout, hiddenDims: denseLayersOf(tensors, 'encoder').map((l) => l.nout), latentDim,
-    ...(conditionDim > 0 ? { conditionDim } : {}), ...(gaussian ? { likelihood: 'gaussian' } : {}),
+    ...inferredCondition(decoder[0].nin, latentDim), ...(gaussian ? { likelihood: 'gaussian' } : {}), // a conditional decoder's first layer takes [z, c]
   };
 }

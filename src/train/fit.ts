@@ -73,6 +73,9 @@ export interface History {
   bestEpoch?: number;
 }
 
+/** The most epochs one fit() call runs (a bound, not a budget: an AbortSignal or early stopping ends sooner). */
+export const MAX_EPOCHS = 1_000_000;
+
 /** The option names fit() accepts (fitInWorker takes the same). */
 export const FIT_OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'schedule', 'clipNorm', 'shuffle', 'seed', 'condition', 'validationData', 'validationCondition',
   'onBatchEnd', 'onEpochEnd', 'earlyStopping', 'signal'];
@@ -91,7 +94,7 @@ export async function fit(model: Trainable, x: Matrix | Float32Array, options: F
   if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', `fit: options must be an object, got ${describe(options)}`);
   checkKeys('fit', options, FIT_OPTION_KEYS);
   const data = asMatrix('fit: x', x, model.inputDim);
-  const epochs = checkInt('fit: epochs', orDefault(options.epochs, 10), 1);
+  const epochs = checkInt('fit: epochs', orDefault(options.epochs, 10), 1, MAX_EPOCHS);
   const batchSize = checkInt('fit: batchSize', orDefault(options.batchSize, 128), 1);
   const optConfig = resolveOptimizer(orDefault<unknown>(options.optimizer, { type: 'adam', lr: 1e-3 }));
   const schedule = checkSchedule(options.schedule);
