@@ -9,11 +9,13 @@ export function parseDims(s: string): number[] {
   return dims;
 }
 
-/** Commander value parser for integers >= min. */
-export function int(min: number): (value: string) => number {
+/** Commander value parser for integers >= min (and <= max when given). */
+export function int(min: number, max?: number): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got ${JSON.stringify(value)}`);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
+      throw new InvalidArgumentError(`expected an integer ${max === undefined ? `>= ${min}` : `in [${min}, ${max}]`}, got ${JSON.stringify(value)}`);
+    }
     return n;
   };
 }

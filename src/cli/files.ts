@@ -26,6 +26,8 @@ export interface Dataset extends Omit<Table, 'shape'> {
   shape: ImageShape | null;
   test: Table | null;
   source: string;
+  /** Where the labels came from ('mnist', 'table.csv column label', a labels file), or null for none. */
+  labelsFrom: string | null;
 }
 
 export interface DataOptions {
@@ -33,6 +35,8 @@ export interface DataOptions {
   header?: boolean | 'auto';
   labels?: string;
   limit?: number;
+  /** Without --labels, read the IDX label file next to IDX images (idxLabelFile) if there is one. */
+  findLabels?: boolean;
 }
 
 /** Loads 'mnist' or a file: IDX (plain or .gz), CSV, JSON, .npy, chosen by extension. */
@@ -42,16 +46,22 @@ export async function loadData(source: string, options: DataOptions = {}): Promi
     const { train, test } = await mnist();
     data = {
       x: train.images, labels: Float64Array.from(train.labels), columns: null, shape: [1, 28, 28], source,
-      test: { x: test.images, labels: Float64Array.from(test.labels), columns: null, shape: [28, 28] },
+      test: { x: test.images, labels: Float64Array.from(test.labels), columns: null, shape: [28, 28] }, labelsFrom: 'mnist',
     };
   } else {
     const table = parseByExtension(source, readFile(source), options);
-    data = { ...table, shape: imageShapeOf(table.shape), test: null, source };
+    const labelsFrom = table.labels ? `${path.basename(source)} column ${options.labelColumn}` : null;
+    data = { ...table, shape: imageShapeOf(table.shape), test: null, source, labelsFrom };
   }
-  if (options.labels) {
-    const t = parseByExtension(options.labels, readFile(options.labels), {});
-    if (t.x.rows !== data.x.rows) throw new WavaeError('SHAPE_MISMATCH', `${options.labels}: ${t.x.rows} labels for ${data.x.rows} rows of ${source}`);
-    data.labels = Float64Array.from(t.x.data.subarray(0, t.x.rows));
+  const found = !options.labels && options.findLabels && !data.labels ? idxLabelFile(source) : null;
+  const labelFile = options.labels ?? found;
+  if (labelFile) {
+    const t = parseByExtension(labelFile, readFile(labelFile), {});
+    const which = found ? `${labelFile} (the label file next to ${path.basename(source)}; --labels FILE takes another)` : labelFile;
+    if (t.x.cols !== 1) throw new WavaeError('SHAPE_MISMATCH', `${which}: ${t.x.cols} values per row, expected one label per row`);
+    if (t.x.rows !== data.x.rows) throw new WavaeError('SHAPE_MISMATCH', `${which}: ${t.x.rows} labels for ${data.x.rows} rows of ${source}`);
+    data.labels = Float64Array.from(t.x.data);
+    data.labelsFrom = labelFile;
   }
   if (options.limit !== undefined && options.limit < data.x.rows) {
     const n = options.limit;
@@ -63,6 +73,21 @@ export async function loadData(source: string, options: DataOptions = {}): Promi
     }
   }
   return data;
+}
+
+/**
+ * The IDX label file next to IDX images, by MNIST's naming (Fashion-MNIST and EMNIST keep it):
+ * X-images-idx3-ubyte[.gz] -> X-labels-idx1-ubyte or X-labels-idx1-ubyte.gz; null if there is none.
+ */
+export function idxLabelFile(source: string): string | null {
+  const m = /^(.*)images([-.])idx3-ubyte$/i.exec(path.basename(source).replace(/\.gz$/i, ''));
+  if (!m) return null;
+  const name = `${m[1]}labels${m[2]}idx1-ubyte`;
+  for (const candidate of [name, `${name}.gz`]) {
+    const file = path.join(path.dirname(source), candidate);
+    if (fs.existsSync(file)) return file;
+  }
+  return null;
 }
 
 function parseByExtension(file: string, bytes: Uint8Array, options: DataOptions): Table {
