@@ -393,3 +393,171 @@ describe('wavae on images with channels: CxHxW shapes, channels first (NCHW)', (
     expectCleanFailure(run('sample', '--model', 'lying.safetensors', '--out', 'lying.png'), /lying\.safetensors: the metadata "image_shape" "3x9x9" is not an image shape of the model's 5000 inputs/);
   });
 });
+
+describe('wavae and conditional models: train --condition labels, sample --label and --grid-by-label, eval', () => {
+  const cond = 'cond-out/model.safetensors';
+  const cae = 'cae-out/model.safetensors';
+  const plain = 'plain-4x4.safetensors'; // an unconditional VAE on 4x4 images, written by the library
+  const ok = (...args: string[]): string => {
+    const r = run(...args);
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout;
+  };
+  /** The pixels of image (row, col) of a grid of grey images side x side (as drawn, after enlarging). */
+  const cell = (p: ReturnType<typeof png>, row: number, col: number, side: number): number[] => {
+    const out: number[] = [];
+    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) out.push(p.data[(2 + row * (side + 2) + y) * p.width + 2 + col * (side + 2) + x]);
+    return out;
+  };
+
+  beforeAll(() => {
+    // MNIST's file names: train-labels-idx1-ubyte next to train-images-idx3-ubyte.gz is found without --labels
+    fs.mkdirSync(path.join(dir, 'idx'), { recursive: true });
+    fs.copyFileSync(path.join(dir, 'digits-idx3-ubyte.gz'), path.join(dir, 'idx/train-images-idx3-ubyte.gz'));
+    fs.copyFileSync(path.join(dir, 'labels-idx1-ubyte'), path.join(dir, 'idx/train-labels-idx1-ubyte'));
+    // 4x4 grey images of three classes (a bright column at 0, 1 or 2 plus a ramp), the label in the last column
+    const rows = ['p0,p1,p2,p3,p4,p5,p6,p7,p8,p9,p10,p11,p12,p13,p14,p15,label'];
+    for (let i = 0; i < 90; i++) {
+      const label = i % 3;
+      rows.push([...Array.from({ length: 16 }, (_, j) => ((j % 4 === label ? 0.8 : 0.1) + 0.1 * Math.sin(i + j)).toFixed(4)), label].join(','));
+    }
+    fs.writeFileSync(path.join(dir, 'classes.csv'), rows.join('\n') + '\n');
+    const vae = new wv.VAE({ inputDim: 16, hiddenDims: [4], latentDim: 2, seed: 1 });
+    fs.writeFileSync(path.join(dir, plain), vae.save({ metadata: { image_shape: '4x4' } }));
+    fs.writeFileSync(path.join(dir, 'liar2.safetensors'), vae.save({ metadata: { condition: 'labels' } }));
+    vae.dispose();
+  });
+
+  it('train --condition labels on IDX digits (the label file next to them): a conditional VAE of 10 classes (the largest label + 1), recorded in the file; samples.png has a row per class', () => {
+    const out = ok('train', '--data', 'idx/train-images-idx3-ubyte.gz', '--condition', 'labels', '--hidden', '32', '--latent', '4', '--epochs', '1', '--out', 'cond-out');
+    expect(out).toMatch(/784-32-4 given 10 classes \(labels of idx\/train-labels-idx1-ubyte\) on idx\/train-images-idx3-ubyte\.gz \(270 rows, 30 for validation\)/);
+    expect(out).toMatch(/validation loss \d+\.\d+ nats per sample/);
+    const bytes = new Uint8Array(fs.readFileSync(path.join(dir, cond)));
+    expect(wv.readMetadata(bytes)).toMatchObject({ condition: 'labels', classes: '10' });
+    const model = wv.load(bytes);
+    expect([model.conditionDim, model.layout.tensors.find((t) => t.name === 'encoder.0.weight')?.shape]).toEqual([10, [32, 794]]);
+    model.dispose();
+    expect(pngSize('cond-out/samples.png')).toEqual([gridWidth(8), gridWidth(10)]);
+    expect(pngSize('cond-out/reconstructions.png')).toEqual([gridWidth(16), gridWidth(2)]);
+    expect(ok('info', '--model', cond)).toMatch(/condition\s+class labels, one-hot: 10 classes \(conditionDim 10\)/);
+    expect(JSON.parse(ok('info', '--model', cond, '--json'))).toMatchObject({ condition: { type: 'labels', classes: 10 }, config: { conditionDim: 10 } });
+    expect(JSON.parse(ok('info', '--model', plain, '--json')).condition).toBe(null);
+  });
+
+  it('sample --label k draws class k; --grid-by-label (the default of a conditional model) a row per class, row k what --label k draws from the same seed', () => {
+    expect(ok('sample', '--model', cond, '--label', '7', '--n', '8', '--cols', '8', '--out', 'c7.png')).toMatch(/wrote 8 images of class 7 to c7\.png/);
+    expect(ok('sample', '--model', cond, '--grid-by-label', '--n', '8', '--out', 'cgrid.png')).toMatch(/wrote 80 images \(10 classes, one per row, 8 samples each\)/);
+    ok('sample', '--model', cond, '--out', 'cdefault.png');
+    expect(pngSize('c7.png')).toEqual([gridWidth(8), gridWidth(1)]);
+    expect(pngSize('cgrid.png')).toEqual([gridWidth(8), gridWidth(10)]);
+    expect(pngSize('cdefault.png')).toEqual([gridWidth(8), gridWidth(10)]);
+    expect(fs.readFileSync(path.join(dir, 'cdefault.png')).equals(fs.readFileSync(path.join(dir, 'cgrid.png')))).toBe(true);
+    const g = png('cgrid.png');
+    const s = png('c7.png');
+    const band = (k: number): number[] => Array.from(g.data).slice(k * 58 * g.width, (k * 58 + 60) * g.width);
+    expect(band(7)).toEqual(Array.from(s.data));
+    expect(band(0)).not.toEqual(band(7)); // the condition changes the pictures
+  });
+
+  it("eval reports the conditional -ELBO under the data's labels (what the library computes with wv.oneHot), or under --label", async () => {
+    const { train } = await wv.datasets.mnist();
+    const model = wv.load(new Uint8Array(fs.readFileSync(path.join(dir, cond))));
+    const x = wv.matrix(50, 784, Float32Array.from(train.images.data.subarray(0, 50 * 784), (v) => Math.round(v * 255) / 255)); // the IDX bytes, divide255
+    const want = model.evaluate(x, { condition: wv.oneHot(train.labels.subarray(0, 50), 10) });
+    const three = model.evaluate(x, { condition: wv.oneHot(new Array(50).fill(3), 10) });
+    model.dispose();
+    expect(JSON.parse(ok('eval', '--model', cond, '--data', 'idx/train-images-idx3-ubyte.gz', '--limit', '50', '--json'))).toEqual({ rows: 50, ...want, classes: 10 });
+    expect(ok('eval', '--model', cond, '--data', 'idx/train-images-idx3-ubyte.gz', '--limit', '50', '--label', '3')).toBe(
+      `idx/train-images-idx3-ubyte.gz: 50 rows  loss ${three.loss.toFixed(3)}  reconstruction ${three.reconstruction.toFixed(3)}  KL ${three.kl.toFixed(3)} ` +
+      '(nats per sample; the conditional -ELBO given class 3)\n');
+  });
+
+  it("a CSV label column: a conditional autoencoder (the column is no input); encode, reconstruct, interpolate and traverse under the rows' labels", () => {
+    ok('train', '--data', 'classes.csv', '--label-column', 'label', '--condition', 'labels', '--model', 'ae', '--shape', '4x4', '--hidden', '8', '--latent', '2',
+      '--epochs', '2', '--batch-size', '16', '--out', 'cae-out', '--quiet');
+    const model = wv.load(new Uint8Array(fs.readFileSync(path.join(dir, cae))));
+    expect([model.kind, model.inputDim, model.conditionDim]).toEqual(['autoencoder', 16, 3]);
+    expect(pngSize('cae-out/latent-scatter.png')).toEqual([512, 512]);
+    expect(fs.existsSync(path.join(dir, 'cae-out/manifold.png'))).toBe(false); // a manifold per class would be a picture per class
+    // encode: the library's codes of the rows under wv.oneHot(labels, 3)
+    ok('encode', '--model', cae, '--data', 'classes.csv', '--label-column', 'label', '--out', 'cae-codes.npy');
+    const table = fs.readFileSync(path.join(dir, 'classes.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    const x = wv.matrix(90, 16, Float32Array.from(table.flatMap((r) => r.slice(0, 16))));
+    const labels = table.map((r) => r[16]);
+    const codes = parseNpy(new Uint8Array(fs.readFileSync(path.join(dir, 'cae-codes.npy')))).x;
+    expect(Array.from(codes.data)).toEqual(Array.from(model.codes(x, { condition: wv.oneHot(labels, 3) }).data));
+    model.dispose();
+    // interpolate from row 0 (class 0) to row 1 (class 1): the ends are the two rows' reconstructions, each under its own label
+    ok('reconstruct', '--model', cae, '--data', 'classes.csv', '--label-column', 'label', '--n', '4', '--out', 'cae-r.png');
+    ok('interpolate', '--model', cae, '--data', 'classes.csv', '--label-column', 'label', '--from', '0', '--to', '1', '--steps', '5', '--out', 'cae-i.png');
+    ok('traverse', '--model', cae, '--label', '2', '--steps', '4', '--out', 'cae-t.png');
+    ok('traverse', '--model', cae, '--data', 'classes.csv', '--label-column', 'label', '--index', '2', '--steps', '4', '--out', 'cae-t2.png');
+    const [r, i] = [png('cae-r.png'), png('cae-i.png')];
+    expect([r.width, r.height, i.width, i.height, ...pngSize('cae-t.png'), ...pngSize('cae-t2.png')])
+      .toEqual([grid(4, 4), grid(2, 4), grid(5, 4), grid(1, 4), grid(4, 4), grid(2, 4), grid(4, 4), grid(2, 4)]);
+    expect(cell(i, 0, 0, 8)).toEqual(cell(r, 1, 0, 8));
+    expect(cell(i, 0, 4, 8)).toEqual(cell(r, 1, 1, 8));
+    // traverse --label 2 from the zero code, and from row 2 (class 2) of the data: the same condition, other codes
+    expect(fs.readFileSync(path.join(dir, 'cae-t.png')).equals(fs.readFileSync(path.join(dir, 'cae-t2.png')))).toBe(false);
+  });
+
+  it('labels from an .npy file (--labels, with --classes) and an IDX file (--labels, --arch conv)', () => {
+    fs.writeFileSync(path.join(dir, 'row-labels.npy'), npyBytes([100], Float32Array.from({ length: 100 }, (_, i) => i % 4)));
+    ok('train', '--data', 'rows.npy', '--labels', 'row-labels.npy', '--condition', 'labels', '--classes', '6', '--hidden', '8', '--latent', '2',
+      '--epochs', '1', '--out', 'npy-cond', '--quiet');
+    expect(wv.readMetadata(new Uint8Array(fs.readFileSync(path.join(dir, 'npy-cond/model.safetensors'))))).toMatchObject({ condition: 'labels', classes: '6' });
+    expect(JSON.parse(ok('eval', '--model', 'npy-cond/model.safetensors', '--data', 'rows.npy', '--labels', 'row-labels.npy', '--json'))).toMatchObject({ rows: 100, classes: 6 });
+    const out = ok('train', '--data', 'digits-idx3-ubyte.gz', '--labels', 'labels-idx1-ubyte', '--condition', 'labels', '--classes', '10', '--arch', 'conv', '--latent', '4',
+      '--limit', '128', '--batch-size', '64', '--epochs', '1', '--out', 'conv-cond');
+    expect(out).toMatch(/given 10 classes \(labels of labels-idx1-ubyte\)/);
+    const model = wv.load(new Uint8Array(fs.readFileSync(path.join(dir, 'conv-cond/model.safetensors'))));
+    expect([model.conditionDim, model.encoder.resolved.map((l) => l.spec.type)]).toEqual([10, ['conv2d', 'conv2d', 'flatten', 'dense']]);
+    model.dispose();
+    expect(pngSize('conv-cond/samples.png')).toEqual([gridWidth(8), gridWidth(10)]);
+  });
+
+  it('bad labels, classes and --label: one clear line, non-zero exit, nothing written', () => {
+    const csv = (name: string, label: string): void => fs.writeFileSync(path.join(dir, name), `a,b,label\n0.1,0.2,0\n0.3,0.4,${label}\n`);
+    csv('frac.csv', '1.5');
+    csv('huge.csv', '1e9');
+    const train = (...args: string[]) => run('train', ...args, '--condition', 'labels', '--epochs', '1', '--out', 'bad-cond');
+    expectCleanFailure(train('--data', 'rows.npy'), /--condition labels: rows\.npy has no labels; give them with --label-column NAME\|INDEX for a CSV column, --labels FILE/);
+    expectCleanFailure(train('--data', 'frac.csv', '--label-column', 'label'), /frac\.csv column label: row 1 \(counting from 0\) has label 1\.5, not a class label \(an integer >= 0\)$/);
+    expectCleanFailure(train('--data', 'huge.csv', '--label-column', '2'), /huge\.csv column 2: row 1 \(counting from 0\) has label 1000000000, more than the 65536 classes a condition can have/);
+    expectCleanFailure(train('--data', 'classes.csv', '--label-column', 'label', '--classes', '2'), /row 2 \(counting from 0\) has label 2, but --classes is 2 \(labels 0 to 1\)/);
+    expectCleanFailure(run('train', '--classes', '3', '--out', 'bad-cond'), /--classes needs --condition labels/);
+    expectCleanFailure(train('--classes', '70000'), /option '--classes <k>' argument '70000' is invalid\. expected an integer in \[1, 65536\]/);
+    expect(fs.existsSync(path.join(dir, 'bad-cond'))).toBe(false);
+
+    expectCleanFailure(run('sample', '--model', cond, '--label', '10', '--out', 'bad.png'), /--label 10: the model has 10 classes \(0 to 9\)$/);
+    expectCleanFailure(run('sample', '--model', cond, '--label', '1e9', '--out', 'bad.png'), /--label 1000000000: the model has 10 classes \(0 to 9\)$/);
+    for (const bad of ['-1', '3.5']) expectCleanFailure(run('sample', '--model', cond, `--label=${bad}`, '--out', 'bad.png'), /option '--label <k>' argument '.*' is invalid\. expected an integer >= 0/);
+    expectCleanFailure(run('sample', '--model', cond, '--label', '3', '--grid-by-label', '--out', 'bad.png'), /give --label L \(samples of class L\) or --grid-by-label \(a row per class\), not both/);
+    expectCleanFailure(run('sample', '--model', cond, '--grid-by-label', '--cols', '4', '--out', 'bad.png'), /--cols does not apply to a grid by label/);
+    expectCleanFailure(run('sample', '--model', cond, '--grid-by-label', '--n', '5000', '--out', 'bad.png'), /10 classes of 5000 samples are more than 10000 images/);
+    expectCleanFailure(run('sample', '--model', plain, '--label', '3', '--out', 'bad.png'), /--label 3 needs a conditional model \(wavae train --condition labels\); plain-4x4\.safetensors takes no condition/);
+    expectCleanFailure(run('eval', '--model', plain, '--label', '3'), /--label 3 needs a conditional model/);
+    expectCleanFailure(run('traverse', '--model', cae, '--out', 'bad.png'), /cae-out\/model\.safetensors is a conditional model \(3 classes\): pass --label L \(the class to draw\), or --data and --index/);
+    expect(fs.existsSync(path.join(dir, 'bad.png'))).toBe(false);
+
+    // the data of eval, encode and the pictures: labels needed, within the model's classes
+    fs.writeFileSync(path.join(dir, 'no-labels.csv'), fs.readFileSync(path.join(dir, 'classes.csv'), 'utf8').split('\n').map((l) => l.split(',').slice(0, 16).join(',')).join('\n'));
+    expectCleanFailure(run('eval', '--model', cae, '--data', 'no-labels.csv'), /cae-out\/model\.safetensors is a conditional model \(3 classes\) and no-labels\.csv has no labels: give them with .*; or --label L for class L on every row/);
+    expect(JSON.parse(ok('eval', '--model', cae, '--data', 'no-labels.csv', '--label', '2', '--json'))).toMatchObject({ rows: 90, classes: 3, label: 2 });
+    fs.writeFileSync(path.join(dir, 'class5.csv'), fs.readFileSync(path.join(dir, 'classes.csv'), 'utf8').replace(/,2\n/, ',5\n'));
+    expectCleanFailure(run('encode', '--model', cae, '--data', 'class5.csv', '--label-column', 'label', '--out', 'bad.npy'), /class5\.csv column label: row 2 \(counting from 0\) has label 5, but the model has 3 classes \(0 to 2\)/);
+    expect(fs.existsSync(path.join(dir, 'bad.npy'))).toBe(false);
+  });
+
+  it("model files: a conditional model saved without the CLI's record is described, not guessed at; a record that contradicts the model is CORRUPT_FILE", () => {
+    const model = wv.load(new Uint8Array(fs.readFileSync(path.join(dir, cae))));
+    fs.writeFileSync(path.join(dir, 'unrecorded.safetensors'), model.save());
+    fs.writeFileSync(path.join(dir, 'liar.safetensors'), model.save({ metadata: { condition: 'labels', classes: '4' } }));
+    model.dispose();
+    expect(ok('info', '--model', 'unrecorded.safetensors')).toMatch(/condition\s+conditionDim 3 \(the file does not say what the condition is\)/);
+    expectCleanFailure(run('traverse', '--model', 'unrecorded.safetensors', '--label', '1', '--shape', '4x4', '--out', 'bad.png'),
+      /unrecorded\.safetensors: a conditional model \(conditionDim 3\) whose file does not say its condition is one-hot class labels, .*save it with \{ metadata: \{ condition: 'labels' \} \}/);
+    expectCleanFailure(run('info', '--model', 'liar.safetensors'), /liar\.safetensors: the metadata "classes" is "4", but the model's condition has 3 columns \(one per class\)/);
+    expectCleanFailure(run('sample', '--model', 'liar2.safetensors', '--out', 'bad.png'), /liar2\.safetensors: the metadata "condition" is "labels", but the model takes no condition/);
+  });
+});

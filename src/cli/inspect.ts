@@ -2,49 +2,81 @@
 import path from 'node:path';
 import { WavaeError } from '../errors.js';
 import { encodeNpy } from '../data/tabular.js';
-import { matrix } from '../matrix.js';
+import { matrix, type Matrix } from '../matrix.js';
 import { kindOf } from '../models/registry.js';
+import { HOW_TO_GIVE_LABELS, checkLabel, checkLabels, classCondition, labelCondition, modelClasses } from './condition.js';
 import { loadData, writeFileAtomic } from './files.js';
 import { showImageShape } from './image-shape.js';
-import { architectureLine, latentCodes, layerSummary, openModel } from './model-file.js';
+import { architectureLine, given, latentCodes, layerSummary, openModel } from './model-file.js';
 import { applyScaling } from './scaling.js';
 
-/** Loads --data for a model: MNIST's test split, or the file; scaled like the training data. */
-async function modelData(file: string, source: string, opts: { labelColumn?: string; limit?: number }) {
+/** The options of the commands that read --data for a model. */
+export interface DataArgs {
+  labelColumn?: string;
+  labels?: string;
+  limit?: number;
+  /** A conditional model's class for every row, in place of the data's labels. */
+  label?: number;
+}
+
+/**
+ * Loads --data for a model: MNIST's test split, or the file; scaled like the training data. For
+ * a conditional model, its condition rows: the data's labels one-hot, or --label on every row.
+ */
+async function modelData(file: string, source: string, opts: DataArgs) {
   const opened = openModel(file);
-  const data = await loadData(source, { labelColumn: opts.labelColumn, limit: opts.limit });
+  const conditional = opened.condition !== null;
+  const classes = conditional || opts.label !== undefined ? modelClasses(file, opened.condition, `--label ${opts.label}`) : 0;
+  if (opts.label !== undefined) checkLabel(opts.label, classes);
+  const data = await loadData(source, { labelColumn: opts.labelColumn, labels: opts.labels, limit: opts.limit, findLabels: conditional && opts.label === undefined });
   const raw = data.test ? data.test.x : data.x;
   if (raw.cols !== opened.model.inputDim) {
     throw new WavaeError('SHAPE_MISMATCH', `${source} has ${raw.cols} columns, the model takes ${opened.model.inputDim}`);
   }
-  return { ...opened, x: applyScaling(opened.scaling, raw), labels: data.test ? data.test.labels : data.labels };
+  const labels = data.test ? data.test.labels : data.labels;
+  let condition: Matrix | null = null;
+  if (opts.label !== undefined) condition = classCondition(opts.label, raw.rows, classes);
+  else if (conditional) {
+    if (!labels) {
+      throw new WavaeError('INVALID_OPTION', `${file} is a conditional model (${classes} classes) and ${source} has no labels: give them with ${HOW_TO_GIVE_LABELS}; or --label L for class L on every row`);
+    }
+    checkLabels(labels, data.test ? `${data.labelsFrom} (test)` : data.labelsFrom ?? source, classes, 'model');
+    condition = labelCondition(labels, classes);
+  }
+  return { ...opened, x: applyScaling(opened.scaling, raw), labels, classes, condition };
 }
 
-export async function evaluate(args: { model: string; data: string; labelColumn?: string; limit?: number; iw?: number; json?: boolean }): Promise<void> {
-  const { model, x } = await modelData(args.model, args.data, args);
-  const result: Record<string, number> = { rows: x.rows, ...model.evaluate(x) };
+export async function evaluate(args: DataArgs & { model: string; data: string; iw?: number; json?: boolean }): Promise<void> {
+  const { model, x, classes, condition } = await modelData(args.model, args.data, args);
+  const result: Record<string, number> = { rows: x.rows, ...model.evaluate(x, given(condition)) };
+  if (condition) {
+    result.classes = classes;
+    if (args.label !== undefined) result.label = args.label;
+  }
   if (args.iw !== undefined) {
     if (!('logLikelihood' in model)) throw new WavaeError('INVALID_OPTION', '--iw needs a VAE model');
-    const ll = model.logLikelihood(x, { samples: args.iw });
+    const ll = model.logLikelihood(x, { samples: args.iw, ...given(condition) });
     result.logLikelihood = ll.reduce((a, b) => a + b, 0) / ll.length;
     result.iwSamples = args.iw;
   }
+  const conditionText = !condition ? '' : args.label !== undefined ? ` given class ${args.label}` : ' given the labels';
   if (args.json) process.stdout.write(JSON.stringify(result) + '\n');
   else {
-    process.stdout.write(`${args.data}: ${x.rows} rows  loss ${result.loss.toFixed(3)}  reconstruction ${result.reconstruction.toFixed(3)}  KL ${result.kl.toFixed(3)} (nats per sample)\n`);
-    if (result.logLikelihood !== undefined) process.stdout.write(`log p(x) ~ ${result.logLikelihood.toFixed(3)} nats per sample (importance-weighted, ${args.iw} samples)\n`);
+    process.stdout.write(`${args.data}: ${x.rows} rows  loss ${result.loss.toFixed(3)}  reconstruction ${result.reconstruction.toFixed(3)}  KL ${result.kl.toFixed(3)} ` +
+      `(nats per sample${condition ? `; the conditional -ELBO${conditionText}` : ''})\n`);
+    if (result.logLikelihood !== undefined) process.stdout.write(`log p(x${condition ? ' | c' : ''}) ~ ${result.logLikelihood.toFixed(3)} nats per sample (importance-weighted, ${args.iw} samples)\n`);
   }
   model.dispose();
 }
 
-export async function encode(args: { model: string; data: string; out: string; labelColumn?: string; limit?: number; logvar?: boolean }): Promise<void> {
-  const { model, x } = await modelData(args.model, args.data, args);
+export async function encode(args: DataArgs & { model: string; data: string; out: string; logvar?: boolean }): Promise<void> {
+  const { model, x, condition } = await modelData(args.model, args.data, args);
   const L = model.latentDim;
-  let codes = latentCodes(model, x);
+  let codes = latentCodes(model, x, condition);
   const names = Array.from({ length: L }, (_, j) => `${'logLikelihood' in model ? 'mean' : 'z'}_${j}`);
   if (args.logvar) {
     if (!('logLikelihood' in model)) throw new WavaeError('INVALID_OPTION', '--logvar needs a VAE model');
-    const { mean, logVar } = model.encode(x);
+    const { mean, logVar } = model.encode(x, given(condition));
     const both = new Float32Array(x.rows * 2 * L);
     for (let i = 0; i < x.rows; i++) {
       both.set(mean.data.subarray(i * L, (i + 1) * L), i * 2 * L);
@@ -67,10 +99,12 @@ export async function encode(args: { model: string; data: string; out: string; l
 }
 
 export function info(args: { model: string; json?: boolean }): void {
-  const { model, metadata, scaling, shape, bytes } = openModel(args.model);
+  const { model, metadata, scaling, shape, condition, bytes } = openModel(args.model);
   const summary = {
     file: args.model, bytes, kind: model.kind, config: model.config(), parameters: model.parameterCount,
-    epochsTrained: model.epochsTrained, scaling: scaling.type, imageShape: shape, formatVersion: metadata.format_version ?? null,
+    epochsTrained: model.epochsTrained, scaling: scaling.type, imageShape: shape,
+    condition: condition === null ? null : condition.type === 'labels' ? { type: 'labels', classes: condition.classes } : { type: 'unrecorded', conditionDim: condition.width },
+    formatVersion: metadata.format_version ?? null,
     tensors: model.layout.tensors.map((t) => ({ name: t.name, shape: t.shape })),
   };
   if (args.json) process.stdout.write(JSON.stringify(summary) + '\n');
@@ -83,6 +117,9 @@ export function info(args: { model: string; json?: boolean }): void {
       `  parameters    ${model.parameterCount.toLocaleString('en-US')}`,
       `  trained       ${model.epochsTrained} epochs, seed ${c.seed}, weight decay ${c.weightDecay}`,
       `  input         scaling ${scaling.type}${shape ? `, images ${showImageShape(shape)}` : ''}${metadata.data_source ? `, data ${metadata.data_source}` : ''}`,
+      ...(condition === null ? [] : [condition.type === 'labels'
+        ? `  condition     class labels, one-hot: ${condition.classes} classes (conditionDim ${condition.classes})`
+        : `  condition     conditionDim ${condition.width} (the file does not say what the condition is)`]),
       '  layers',
       ...layerSummary(model),
       '  tensors',

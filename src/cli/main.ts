@@ -5,10 +5,12 @@ import { Command, Option } from 'commander';
 import { init } from '../backend/index.js';
 import '../node.js'; // registers the kernel threads for --threads
 import { WavaeError } from '../errors.js';
+import { MAX_CLASSES } from '../condition.js';
 import { int, num } from './args.js';
+import { CONDITION_KINDS } from './condition.js';
 import { shapeArg } from './image-shape.js';
 import { encode, evaluate, info } from './inspect.js';
-import { interpolate, reconstruct, sample, traverse } from './pictures.js';
+import { MAX_SAMPLES, interpolate, reconstruct, sample, traverse } from './pictures.js';
 import { SCALING_TYPES } from './scaling.js';
 import { train } from './train.js';
 
@@ -47,13 +49,21 @@ const shapeOption = (dflt: string): Option => new Option('--shape <CxHxW>',
   `image shape: CxHxW, channels first (e.g. 3x32x32), HxW for one channel (e.g. 28x28), or auto; default: ${dflt}. ` +
   'Pictures show 1 channel in grey, 3 in colour (RGB), other counts as grey channel planes side by side').argParser(shapeArg);
 
+/** The labels of --data (a conditional model's condition, the latent scatter plot's colours). */
+const labelsOption = (): Option => new Option('--labels <file>', 'labels of --data, one per row (IDX, .npy, .csv); without it, a conditional model reads X-labels-idx1-ubyte next to X-images-idx3-ubyte');
+const labelColumnOption = (): Option => new Option('--label-column <name|index>', 'a CSV column to leave out of the data (used as labels)');
+/** --label on the commands that read data: one class for every row of a conditional model. */
+const labelOption = (what: string): Option => new Option('--label <k>', `a conditional model's class for ${what} (default: the data's labels)`).argParser(int(0));
+
 program.command('train')
   .description('train a VAE or an autoencoder; writes the model, a training log and pictures')
   .addOption(dataOption('mnist'))
-  .option('--labels <file>', 'labels for the latent scatter plot (IDX, .npy, .csv)')
-  .option('--label-column <name|index>', 'a CSV column to leave out of the data (used as labels)')
+  .addOption(labelsOption())
+  .addOption(labelColumnOption())
   .option('--limit <n>', 'use the first n rows', int(1))
   .addOption(new Option('--model <kind>', 'model').choices(['vae', 'ae']).default('vae'))
+  .addOption(new Option('--condition <what>', "a conditional model (CVAE) given 'labels': the data's class labels, one-hot (integers 0, 1, 2, ...)").choices([...CONDITION_KINDS]))
+  .option('--classes <k>', 'the class count of --condition labels (default: the largest label + 1)', int(1, MAX_CLASSES))
   .option('--hidden <sizes>', 'hidden layer sizes, e.g. 400 or 512,256 (the decoder mirrors them)')
   .option('--arch <conv|file.json>', "layers on the image shape [C, H, W]: 'conv' (two stride-2 convolutions, dense 256; mirrored, odd sizes given back with outputPadding) " +
     'or a JSON file { encoder, decoder? } of layer specs')
@@ -90,18 +100,22 @@ program.command('eval')
   .description('loss, reconstruction and KL on a dataset; --iw K adds the importance-weighted log-likelihood')
   .requiredOption('--model <file>', 'model file (.safetensors)')
   .addOption(dataOption('mnist'))
-  .option('--label-column <name|index>', 'a CSV column to leave out')
+  .addOption(labelColumnOption())
+  .addOption(labelsOption())
+  .addOption(labelOption('every row'))
   .option('--limit <n>', 'use the first n rows', int(1))
   .option('--iw <k>', 'importance samples for log p(x)', int(1))
   .option('--json', 'print JSON')
   .action(action(evaluate));
 
 program.command('sample')
-  .description('a PNG grid of samples from a VAE')
+  .description('a PNG grid of samples from a VAE; of a conditional VAE, of one class or a row per class')
   .requiredOption('--model <file>', 'model file')
-  .option('--n <n>', 'number of samples', int(1), 64)
+  .option('--n <n>', 'number of samples (default: 64; with --grid-by-label, per class, default 8)', int(1, MAX_SAMPLES))
   .option('--seed <n>', 'seed', int(0), 1)
   .option('--cols <n>', 'grid columns', int(1))
+  .addOption(new Option('--label <k>', 'a conditional model: samples of class k').argParser(int(0)))
+  .option('--grid-by-label', "a conditional model: one row per class, --n samples each, column j from the same code in every row (a conditional model's default)")
   .addOption(shapeOption("the model file's"))
   .option('--out <file>', 'PNG file', 'samples.png')
   .action(action(sample));
@@ -110,6 +124,9 @@ program.command('reconstruct')
   .description('a PNG of inputs (top row) and their reconstructions (bottom row)')
   .requiredOption('--model <file>', 'model file')
   .addOption(dataOption('mnist'))
+  .addOption(labelColumnOption())
+  .addOption(labelsOption())
+  .addOption(labelOption('every row'))
   .option('--n <n>', 'number of images', int(1), 16)
   .option('--limit <n>', 'read only the first n rows of --data', int(1))
   .addOption(shapeOption("the model file's"))
@@ -120,6 +137,9 @@ program.command('interpolate')
   .description('a PNG of decoded points on the line between the codes of two rows')
   .requiredOption('--model <file>', 'model file')
   .addOption(dataOption('mnist'))
+  .addOption(labelColumnOption())
+  .addOption(labelsOption())
+  .addOption(labelOption('both rows and the whole line (default: the rows\' labels, blended along the line)'))
   .option('--from <i>', 'first row', int(0), 0)
   .option('--to <j>', 'second row', int(0), 1)
   .option('--steps <n>', 'points on the line', int(2), 10)
@@ -133,6 +153,9 @@ program.command('traverse')
   .requiredOption('--model <file>', 'model file')
   .option('--data <source>', 'take the base code from a row of this data (default: the zero code)')
   .option('--index <i>', 'row of --data for the base code', int(0), 0)
+  .addOption(labelColumnOption())
+  .addOption(labelsOption())
+  .addOption(new Option('--label <k>', "a conditional model's class to draw (default: the label of row --index of --data)").argParser(int(0)))
   .option('--dims <n>', 'latent dimensions to show (default: up to 10)', int(1))
   .option('--steps <n>', 'points per dimension', int(2), 9)
   .option('--range <r>', 'half-width of the traversal', num(0), 3)
@@ -145,7 +168,9 @@ program.command('encode')
   .requiredOption('--model <file>', 'model file')
   .addOption(dataOption())
   .requiredOption('--out <file>', 'codes.csv or codes.npy')
-  .option('--label-column <name|index>', 'a CSV column to leave out')
+  .addOption(labelColumnOption())
+  .addOption(labelsOption())
+  .addOption(labelOption('every row'))
   .option('--limit <n>', 'use the first n rows', int(1))
   .option('--logvar', 'append the log-variances (VAE)')
   .action(action(encode));

@@ -1,23 +1,45 @@
 // Model files as the CLI uses them: the library's safetensors plus CLI metadata (input scaling,
-// image shape, data source), read back so eval, encode and the pictures treat data the same way.
+// image shape, data source, a condition of class labels), read back so eval, encode and the
+// pictures treat data the same way.
 import { WavaeError } from '../errors.js';
 import { readMetadata } from '../io/safetensors.js';
 import { loadModel } from '../models/load.js';
 import type { AnyModel } from '../models/registry.js';
 import { matrix, type Matrix } from '../matrix.js';
+import { conditionMetadata, readCondition, type ModelCondition } from './condition.js';
 import { readFile } from './files.js';
 import { readImageShape, showImageShape, type ImageShape } from './image-shape.js';
 import type { Scaling } from './scaling.js';
 
 export type CliModel = AnyModel;
 
-/** The CLI's metadata entries of a model file; image_shape is "HxW" for one channel, "CxHxW" for more. */
-export function modelMetadata(scaling: Scaling, shape: ImageShape | null, source: string): Record<string, string> {
-  return { scaling: JSON.stringify(scaling), ...(shape ? { image_shape: showImageShape(shape) } : {}), data_source: source };
+/**
+ * The CLI's metadata entries of a model file; image_shape is "HxW" for one channel, "CxHxW" for
+ * more; a model conditioned on one-hot labels of k classes adds condition "labels" and classes "k".
+ */
+export function modelMetadata(scaling: Scaling, shape: ImageShape | null, source: string, classes: number | null = null): Record<string, string> {
+  return {
+    scaling: JSON.stringify(scaling), ...(shape ? { image_shape: showImageShape(shape) } : {}), data_source: source,
+    ...(classes !== null ? conditionMetadata(classes) : {}),
+  };
 }
 
-/** Loads a model file with its scaling and image shape: the model's own [C, H, W] inputShape, else the metadata's "HxW" or "CxHxW" (checked against the model's input size). */
-export function openModel(file: string): { model: CliModel; scaling: Scaling; shape: ImageShape | null; metadata: Record<string, string>; bytes: number } {
+/** A model file opened by the CLI: the model and what its metadata says about its inputs. */
+export interface OpenedModel {
+  model: CliModel;
+  scaling: Scaling;
+  shape: ImageShape | null;
+  /** One-hot class labels (and how many classes), a condition the file does not describe, or null. */
+  condition: ModelCondition;
+  metadata: Record<string, string>;
+  bytes: number;
+}
+
+/**
+ * Loads a model file with its scaling, image shape (the model's own [C, H, W] inputShape, else the
+ * metadata's "HxW" or "CxHxW", checked against the model's input size) and condition.
+ */
+export function openModel(file: string): OpenedModel {
   const bytes = readFile(file);
   const metadata = readMetadata(bytes);
   const model = loadModel(bytes);
@@ -38,20 +60,31 @@ export function openModel(file: string): { model: CliModel; scaling: Scaling; sh
     }
     shape = stored;
   }
-  return { model, scaling, shape, metadata, bytes: bytes.length };
+  const condition = readCondition(file, model.conditionDim, metadata);
+  return { model, scaling, shape, condition, metadata, bytes: bytes.length };
 }
 
-/** Latent codes of x: the posterior means of a VAE, the codes of an autoencoder. */
-export function latentCodes(model: CliModel, x: Matrix): Matrix {
-  return model.codes(x);
+/** The condition option of a call: { condition } for a conditional model's rows, {} for none. */
+export function given(condition: Matrix | null): { condition?: Matrix } {
+  return condition ? { condition } : {};
 }
 
-/** The first n rows of x followed by their reconstructions: (2n, cols), for a two-row picture. */
-export function reconstructionPairs(model: CliModel, x: Matrix, n: number): Matrix {
-  const originals = matrix(n, x.cols, x.data.subarray(0, n * x.cols));
+/** Rows [from, to) of a matrix (a view, no copy). */
+export function rowsOf(m: Matrix, from: number, to: number): Matrix {
+  return matrix(to - from, m.cols, m.data.subarray(from * m.cols, to * m.cols));
+}
+
+/** Latent codes of x (under its condition rows): the posterior means of a VAE, the codes of an autoencoder. */
+export function latentCodes(model: CliModel, x: Matrix, condition: Matrix | null = null): Matrix {
+  return model.codes(x, given(condition));
+}
+
+/** The first n rows of x followed by their reconstructions (under their condition rows): (2n, cols), for a two-row picture. */
+export function reconstructionPairs(model: CliModel, x: Matrix, n: number, condition: Matrix | null = null): Matrix {
+  const originals = rowsOf(x, 0, n);
   const pairs = new Float32Array(2 * n * x.cols);
   pairs.set(originals.data, 0);
-  pairs.set(model.reconstruct(originals).data, n * x.cols);
+  pairs.set(model.reconstruct(originals, given(condition && rowsOf(condition, 0, n))).data, n * x.cols);
   return matrix(2 * n, x.cols, pairs);
 }
 

@@ -1,5 +1,6 @@
 // `wavae train`: trains an AE or a VAE on MNIST or the user's data and writes the model, a
-// training log (JSON lines) and pictures into the output folder.
+// training log (JSON lines) and pictures into the output folder; with --condition labels, a
+// conditional model on the data's class labels, one-hot.
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { plot } from 'asciichart';
@@ -13,9 +14,10 @@ import { Rng } from '../random.js';
 import type { FitOptions } from '../train/fit.js';
 import type { OptimizerConfig } from '../train/optimizers.js';
 import type { ScheduleConfig } from '../train/schedules.js';
-import { loadData, writeFileAtomic } from './files.js';
+import { HOW_TO_GIVE_LABELS, checkLabels, labelCondition, samplesByLabel } from './condition.js';
+import { loadData, writeFileAtomic, type Dataset } from './files.js';
 import { gridPng, lossSvg, normalQuantile, scatterPng, undrawable } from './images.js';
-import { architectureLine, latentCodes, modelMetadata, reconstructionPairs, type CliModel } from './model-file.js';
+import { architectureLine, given, latentCodes, modelMetadata, reconstructionPairs, type CliModel } from './model-file.js';
 import { TrainingProgress, progressMode, say } from './progress.js';
 import { applyScaling, defaultScaling, fitScaling, toDisplay, type Scaling } from './scaling.js';
 import { parseDims } from './args.js';
@@ -28,6 +30,10 @@ export interface TrainArgs {
   labels?: string;
   labelColumn?: string;
   limit?: number;
+  /** 'labels': a conditional model on the data's labels, one-hot. */
+  condition?: string;
+  /** The class count of --condition labels (default: the largest label + 1). */
+  classes?: number;
   model: string;
   hidden?: string;
   /** 'conv' (the conv recipe's layers, shaped from the data's image shape) or a JSON file of layer specs. */
@@ -64,7 +70,10 @@ export interface TrainArgs {
 export async function train(args: TrainArgs): Promise<void> {
   const mode = progressMode(args);
   const recipe = args.arch === 'conv' ? CONV_RECIPE : DEFAULT_RECIPE; // --arch conv: the conv recipe's training too (measured in bench/results/*quality-conv*)
-  const data = await loadData(args.data, { labels: args.labels, labelColumn: args.labelColumn, limit: args.limit });
+  if (args.condition !== undefined && args.condition !== 'labels') throw new WavaeError('INVALID_OPTION', `--condition must be 'labels', got ${JSON.stringify(args.condition)}`);
+  if (args.classes !== undefined && args.condition === undefined) throw new WavaeError('INVALID_OPTION', '--classes needs --condition labels');
+  const data = await loadData(args.data, { labels: args.labels, labelColumn: args.labelColumn, limit: args.limit, findLabels: args.condition === 'labels' });
+  const classes = args.condition === 'labels' ? conditionClasses(data, args.classes) : null;
   const shape = args.shape ? parseShape(args.shape, data.x.cols) : data.shape;
   if (args.shape && shape) checkImageShape(shape, data.x.cols, `--shape ${args.shape}`, 'the data has', 'columns');
   const scaling: Scaling = fitScaling(args.scale ?? defaultScaling(data.x), data.x);
@@ -75,12 +84,18 @@ export async function train(args: TrainArgs): Promise<void> {
   if (!data.test && (args.validationSplit ?? 0.1) > 0) {
     ({ trainX, valX, trainLabels, valLabels } = split(trainX, data.labels, args.validationSplit ?? 0.1, args.seed));
   }
+  // the condition rows of a conditional model: each split's own labels (checked by conditionClasses)
+  const trainCondition = classes !== null && trainLabels ? labelCondition(trainLabels, classes) : null;
+  const valCondition = classes !== null && valX && valLabels ? labelCondition(valLabels, classes) : null;
 
   const inputDim = data.x.cols;
   if (args.arch !== undefined && args.hidden !== undefined) throw new WavaeError('INVALID_OPTION', 'give --hidden (a dense stack) or --arch, not both');
   const hiddenDims = args.hidden !== undefined ? parseDims(args.hidden) : args.model === 'ae' ? [256] : recipe.model.hiddenDims ?? [400];
   const layers = args.arch !== undefined ? architectureOption(args.arch, shape) : { inputDim, hiddenDims };
-  const common = { ...layers, activation: (args.activation ?? 'relu') as 'relu', weightDecay: args.weightDecay ?? 0, seed: args.seed };
+  const common = {
+    ...layers, ...(classes !== null ? { conditionDim: classes } : {}),
+    activation: (args.activation ?? 'relu') as 'relu', weightDecay: args.weightDecay ?? 0, seed: args.seed,
+  };
   let model: CliModel;
   if (args.model === 'vae') {
     const binary = scaling.type !== 'standardize' && trainX.data.every((v) => v >= 0 && v <= 1);
@@ -109,7 +124,7 @@ export async function train(args: TrainArgs): Promise<void> {
   const schedule: ScheduleConfig | undefined = args.schedule === undefined
     ? (args.optimizer === undefined && args.lr === undefined ? recipe.fit.schedule : undefined)
     : parseSchedule(args);
-  say(mode, `wavae train: ${model.kind} ${architectureLine(model)} on ${data.source} (${trainX.rows} rows${valX ? `, ${valX.rows} for validation` : ''}), ` +
+  say(mode, `wavae train: ${model.kind} ${architectureLine(model)}${classes !== null ? ` given ${classes} classes (labels of ${data.labelsFrom})` : ''} on ${data.source} (${trainX.rows} rows${valX ? `, ${valX.rows} for validation` : ''}), ` +
     `${epochs} epochs of batch ${batchSize}, ${backendSummary(model)}`);
 
   const progress = new TrainingProgress(mode, epochs, Math.ceil(trainX.rows / batchSize));
@@ -118,7 +133,7 @@ export async function train(args: TrainArgs): Promise<void> {
   let currentEpoch = 1;
   const fitOptions: FitOptions = {
     epochs, batchSize, optimizer, ...(schedule ? { schedule } : {}), ...(args.clipNorm ? { clipNorm: args.clipNorm } : {}),
-    ...(valX ? { validationData: valX } : {}),
+    ...given(trainCondition), ...(valX ? { validationData: valX, ...(valCondition ? { validationCondition: valCondition } : {}) } : {}),
     onBatchEnd: (b, logs) => progress.batch(currentEpoch, b, logs.loss, logs.samplesPerSec),
     onEpochEnd: (epoch, logs) => {
       const record = { epoch, ...logs, seconds: (performance.now() - t0) / 1000 } as Record<string, number>;
@@ -141,7 +156,7 @@ export async function train(args: TrainArgs): Promise<void> {
     await writeFileAtomic(path.join(out, name), bytes);
     files.push(path.join(out, name));
   };
-  await write('model.safetensors', model.save({ metadata: modelMetadata(scaling, shape, data.source) }));
+  await write('model.safetensors', model.save({ metadata: modelMetadata(scaling, shape, data.source, classes) }));
   await write('train-log.jsonl', log.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const series = [{ name: 'train loss', values: log.map((r) => r.loss) }];
   if (valX) series.push({ name: data.test ? 'test loss' : 'validation loss', values: log.map((r) => r.valLoss) });
@@ -149,9 +164,10 @@ export async function train(args: TrainArgs): Promise<void> {
   const tooBig = shape && undrawable(shape);
   if (args.pictures && shape && tooBig) say(mode, `wavae train: ${tooBig}`);
   if (args.pictures && shape && !tooBig) {
-    for (const [name, bytes] of pictures(model, scaling, shape, valX ?? trainX, valX ? valLabels : trainLabels, args.seed)) await write(name, bytes);
+    const [x, labels, condition] = valX ? [valX, valLabels, valCondition] : [trainX, trainLabels, trainCondition];
+    for (const [name, bytes] of pictures(model, scaling, shape, x, labels, condition, classes, args.seed)) await write(name, bytes);
   }
-  const final = valX ? model.evaluate(valX) : null;
+  const final = valX ? model.evaluate(valX, given(valCondition)) : null;
   if (mode === 'json') {
     process.stdout.write(JSON.stringify({ event: 'done', files, ...(final ? { validation: final } : {}), seconds: (performance.now() - t0) / 1000 }) + '\n');
   } else if (mode !== 'quiet') {
@@ -162,26 +178,56 @@ export async function train(args: TrainArgs): Promise<void> {
   model.dispose();
 }
 
-/** The pictures of a trained model on image data. */
-function pictures(model: CliModel, scaling: Scaling, shape: ImageShape, x: Matrix, labels: Float64Array | null, seed: number): [string, Uint8Array][] {
+/** The most classes a conditional model's samples.png shows (a row each). */
+const PICTURE_CLASSES = 32;
+
+/**
+ * The pictures of a trained model on image data. A conditional model's samples.png has a row per
+ * class (the first 32), reconstructions and codes are under the rows' labels, and it draws no
+ * manifold.png (a manifold per class would be a picture per class).
+ */
+function pictures(model: CliModel, scaling: Scaling, shape: ImageShape, x: Matrix, labels: Float64Array | null, condition: Matrix | null,
+  classes: number | null, seed: number): [string, Uint8Array][] {
   const out: [string, Uint8Array][] = [];
   const show = (m: Matrix): Float32Array => toDisplay(scaling, m);
-  if ('sample' in model) out.push(['samples.png', gridPng(show(model.sample(64, { seed })), 64, shape, 8)]);
-  const n = Math.min(16, x.rows);
-  out.push(['reconstructions.png', gridPng(show(reconstructionPairs(model, x, n)), 2 * n, shape, n)]);
-  if (model.latentDim === 2) {
-    const k = 20;
-    const grid = new Float32Array(k * k * 2);
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        grid[(i * k + j) * 2] = normalQuantile((j + 0.5) / k);
-        grid[(i * k + j) * 2 + 1] = normalQuantile(1 - (i + 0.5) / k);
-      }
+  if ('sample' in model) {
+    if (classes === null) out.push(['samples.png', gridPng(show(model.sample(64, { seed })), 64, shape, 8)]);
+    else {
+      const shown = Array.from({ length: Math.min(classes, PICTURE_CLASSES) }, (_, k) => k);
+      out.push(['samples.png', gridPng(show(samplesByLabel(model, shown, classes, 8, seed)), 8 * shown.length, shape, 8)]);
     }
-    out.push(['manifold.png', gridPng(show(model.decode(matrix(k * k, 2, grid))), k * k, shape, k)]);
-    out.push(['latent-scatter.png', scatterPng(latentCodes(model, x).data, labels)]);
+  }
+  const n = Math.min(16, x.rows);
+  out.push(['reconstructions.png', gridPng(show(reconstructionPairs(model, x, n, condition)), 2 * n, shape, n)]);
+  if (model.latentDim === 2) {
+    if (classes === null) {
+      const k = 20;
+      const grid = new Float32Array(k * k * 2);
+      for (let i = 0; i < k; i++) {
+        for (let j = 0; j < k; j++) {
+          grid[(i * k + j) * 2] = normalQuantile((j + 0.5) / k);
+          grid[(i * k + j) * 2 + 1] = normalQuantile(1 - (i + 0.5) / k);
+        }
+      }
+      out.push(['manifold.png', gridPng(show(model.decode(matrix(k * k, 2, grid))), k * k, shape, k)]);
+    }
+    out.push(['latent-scatter.png', scatterPng(latentCodes(model, x, condition).data, labels)]);
   }
   return out;
+}
+
+/**
+ * --condition labels: the class count (--classes, else the largest label + 1), after checking
+ * every label (the training rows', then MNIST's test rows'), naming the first bad row.
+ */
+function conditionClasses(data: Dataset, classes: number | undefined): number {
+  if (!data.labels) throw new WavaeError('INVALID_OPTION', `--condition labels: ${data.source} has no labels; give them with ${HOW_TO_GIVE_LABELS}`);
+  let max = checkLabels(data.labels, data.labelsFrom ?? data.source, classes);
+  if (data.test) {
+    if (!data.test.labels) throw new WavaeError('INVALID_OPTION', `--condition labels: the test split of ${data.source} has no labels`);
+    max = Math.max(max, checkLabels(data.test.labels, `${data.labelsFrom ?? data.source} (test)`, classes));
+  }
+  return classes ?? max + 1;
 }
 
 function split(x: Matrix, labels: Float64Array | null, fraction: number, seed: number): {
