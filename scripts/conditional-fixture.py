@@ -22,12 +22,11 @@
 #
 # ReLU kinks: the smallest |pre-activation| of each case is recorded and asserted away from 0
 # (> 1e-5, well above float32 rounding of these sums; change the seed if a case ever fails it).
-import os
 
 import torch
 
 from torch_wavae import (
-    VAE, Autoencoder, check_state_dict, encoder_specs, input_shape, min_abs_preactivation, parameters_and_grads, write_fixture,
+    VAE, Autoencoder, check_state_dict, encoder_specs, input_shape, min_abs_preactivation, parameters_and_grads, write_cases,
 )
 
 N = 4  # rows
@@ -163,19 +162,7 @@ def build(case):
 
 def main():
     torch.set_num_threads(1)
-    cases = [build(c) for c in CASES]
-    fixture = {
-        'generator': 'scripts/conditional-fixture.py (generated, do not edit)',
-        'torch': torch.__version__,
-        'dtype': 'float64 (parameters, x, condition and eps drawn in float32)',
-        'cases': cases,
-    }
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-conditional.json')
-    write_fixture(out, fixture)
-    for c in cases:
-        size = sum(len(v) for v in c['params'].values())
-        print(f"{c['name']}: {len(c['tensors'])} tensors, {size} parameters, loss {c['loss']:.6f}, min |pre-activation| {c['minAbsPreactivation']:.2e}")
-    print(f'wrote {os.path.normpath(out)}, torch {torch.__version__}')
+    write_cases('conditional-fixture.py', 'float64 (parameters, x, condition and eps drawn in float32)', [build(c) for c in CASES], 'torch-conditional.json')
 
 
 if __name__ == '__main__':

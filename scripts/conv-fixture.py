@@ -20,11 +20,10 @@
 # wavae; the smallest |pre-activation| of each architecture is recorded and asserted well away
 # from 0 (> 1e-5; float32 rounding of these sums is below 1e-6 here; change the seed if an
 # architecture ever fails that).
-import os
 
 import torch
 
-from torch_wavae import VAE, check_state_dict, min_abs_preactivation, parameters_and_grads, write_fixture
+from torch_wavae import VAE, check_state_dict, min_abs_preactivation, parameters_and_grads, write_cases
 
 N = 3  # rows
 
@@ -130,19 +129,7 @@ def build(arch):
 
 def main():
     torch.set_num_threads(1)
-    cases = [build(a) for a in ARCHITECTURES]
-    fixture = {
-        'generator': 'scripts/conv-fixture.py (generated, do not edit)',
-        'torch': torch.__version__,
-        'dtype': 'float64 (parameters, x and eps drawn in float32)',
-        'cases': cases,
-    }
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-conv-vae.json')
-    write_fixture(out, fixture)
-    for c in cases:
-        size = sum(len(v) for v in c['params'].values())
-        print(f"{c['name']}: {len(c['tensors'])} tensors, {size} parameters, loss {c['loss']:.6f}, min |pre-activation| {c['minAbsPreactivation']:.2e}")
-    print(f'wrote {os.path.normpath(out)}, torch {torch.__version__}')
+    write_cases('conv-fixture.py', 'float64 (parameters, x and eps drawn in float32)', [build(a) for a in ARCHITECTURES], 'torch-conv-vae.json')
 
 
 if __name__ == '__main__':

@@ -25,6 +25,7 @@
 #     BCE-with-logits(decoder(code), x) ('bce'), / n; loss = reconstruction
 #     + 0.5 weightDecay * sum of every weight squared (conv and dense weights, not biases).
 import json
+import os
 import re
 
 import torch
@@ -242,3 +243,14 @@ def write_fixture(path, fixture):
     text = re.sub(r'\{\s+([^{}]*?)\s+\}', lambda m: '{' + ' '.join(m.group(1).split()) + '}' if len(m.group(0)) < 400 else m.group(0), text)
     with open(path, 'w') as f:
         f.write(text + '\n')
+
+
+def write_cases(script, dtype, cases, name):
+    """Writes test/fixtures/<name> from a fixture script's built cases, and prints one line per case."""
+    fixture = {'generator': f'scripts/{script} (generated, do not edit)', 'torch': torch.__version__, 'dtype': dtype, 'cases': cases}
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', name)
+    write_fixture(out, fixture)
+    for c in cases:
+        size = sum(len(v) for v in c['params'].values())
+        print(f"{c['name']}: {len(c['tensors'])} tensors, {size} parameters, loss {c['loss']:.6f}, min |pre-activation| {c['minAbsPreactivation']:.2e}")
+    print(f'wrote {os.path.normpath(out)}, torch {torch.__version__}')

@@ -13,8 +13,7 @@ import type { Rng } from '../random.js';
 import {
   COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, inferredCondition, type Architecture,
 } from './architecture.js';
-import { interpolateCodes, traverseCodes } from './latent.js';
-import { Model, checkResultSize, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
+import { Model, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Input corruption for a denoising autoencoder (training only). */
 export type Denoise = { type: 'gaussian'; std: number } | { type: 'mask'; prob: number };
@@ -207,17 +206,6 @@ export class Autoencoder extends Model {
     return { loss: losses.objective, grads: this.store.read('grads') };
   }
 
-  /** Decoded points on the line from code a to code b. */
-  interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number, options: ConditionOption = {}): Matrix {
-    if (Number.isInteger(steps)) checkResultSize('interpolate', 'steps', steps, this.inputDim);
-    return this.decode(interpolateCodes(a, b, steps, this.latentDim), options);
-  }
-
-  /** Decoded codes varying dimension `dim` of `base` over [-range, range]. */
-  traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } & ConditionOption = {}): Matrix {
-    if (Number.isInteger(options.steps)) checkResultSize('traverse', 'steps', options.steps as number, this.inputDim);
-    return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim), options);
-  }
 }
 
 function checkDenoise(d: unknown): Denoise | null {

@@ -12,6 +12,7 @@ import { ParamLayout, ParamStore } from '../nn/params.js';
 import { stackInit, stackTensors } from '../nn/stack.js';
 import { Rng } from '../random.js';
 import { encodeModelFile, type SaveOptions } from '../io/model-file.js';
+import { interpolateCodes, traverseCodes } from './latent.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
 import { optimizerConfigOf, type Optimizer } from '../train/optimizers.js';
 import type { EvalResult, StepLosses, Trainable } from '../train/trainable.js';
@@ -303,6 +304,18 @@ export abstract class Model implements Trainable {
       if (!this.layout.has(name)) throw new WavaeError('INVALID_OPTION', `setParameters: unknown tensor '${name}'`);
     }
     this.store.restore(flat);
+  }
+
+  /** Decoded points on the straight line from code a to code b (steps >= 2 points; a conditional model's under steps condition rows). */
+  interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number, options: ConditionOption = {}): Matrix {
+    if (Number.isInteger(steps)) checkResultSize('interpolate', 'steps', steps, this.inputDim);
+    return this.decode(interpolateCodes(a, b, steps, this.latentDim), options);
+  }
+
+  /** Decoded codes equal to `base` but for dimension `dim`, which goes over [-range, range] in `steps` points (default 9 and 3). */
+  traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } & ConditionOption = {}): Matrix {
+    if (Number.isInteger(options.steps)) checkResultSize('traverse', 'steps', options.steps as number, this.inputDim);
+    return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim), options);
   }
 
   /** Number of trainable parameters. */

@@ -13,7 +13,6 @@ import { Rng, deriveSeed } from '../random.js';
 import {
   COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, inferredCondition, type Architecture,
 } from './architecture.js';
-import { interpolateCodes, traverseCodes } from './latent.js';
 import { MAX_IW_SAMPLES, Model, checkOutputs, checkResultSize, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Options of new VAE(...). */
@@ -392,17 +391,6 @@ export class VAE extends Model {
     return result;
   }
 
-  /** Decoded points on the straight line from a to b in latent space (steps >= 2 points; a conditional VAE's under steps condition rows). */
-  interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number, options: ConditionOption = {}): Matrix {
-    if (Number.isInteger(steps)) checkResultSize('interpolate', 'steps', steps, this.inputDim);
-    return this.decode(interpolateCodes(a, b, steps, this.latentDim), options);
-  }
-
-  /** Decoded codes varying dimension `dim` of `base` over [-range, range] in `steps` points. */
-  traverse(base: ArrayLike<number>, dim: number, options: { steps?: number; range?: number } & ConditionOption = {}): Matrix {
-    if (Number.isInteger(options.steps)) checkResultSize('traverse', 'steps', options.steps as number, this.inputDim);
-    return this.decode(traverseCodes(base, dim, options.steps ?? 9, options.range ?? 3, this.latentDim), options);
-  }
 }
 
 /** The validated options and the layers of a VAE, computed without allocating anything. */
