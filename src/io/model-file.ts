@@ -9,7 +9,7 @@
 // describes it, so dense models stay readable by wavae versions that read only version 1, and a
 // wavae that reads only 2 refuses a conditional model as too new rather than as corrupt.
 import { WavaeError, describe } from '../errors.js';
-import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, setOwn, type Tensor } from './safetensors.js';
 
 /** The newest model file format version this wavae reads and writes. */
 export const FORMAT_VERSION = 3;
@@ -69,8 +69,8 @@ export function decodeModelFile(bytes: Uint8Array): ModelFile {
   const tensors: Record<string, Tensor> = {};
   const optimizerTensors: Record<string, Float32Array> = {};
   for (const [name, t] of Object.entries(all)) {
-    if (name.startsWith('optimizer.')) optimizerTensors[name.slice('optimizer.'.length)] = t.data;
-    else tensors[name] = t;
+    if (name.startsWith('optimizer.')) setOwn(optimizerTensors, name.slice('optimizer.'.length), t.data);
+    else setOwn(tensors, name, t);
   }
   if (metadata.format !== 'wavae') {
     return { kind: null, formatVersion: 0, config: null, tensors, epochsTrained: 0, optimizer: null, metadata };
