@@ -166,7 +166,7 @@ class HeaderReader {
           this.space();
           continue;
         }
-        this.expect(RBRACE, `',' or '}' in tensor ${label(name)}`);
+        if (!this.eat(RBRACE)) this.expected(`',' or '}' in tensor ${label(name)}`);
         break;
       }
     }
@@ -192,7 +192,7 @@ class HeaderReader {
         this.space();
         continue;
       }
-      this.expect(RBRACKET, `',' or ']' in the ${field} of tensor ${label(name)}`);
+      if (!this.eat(RBRACKET)) this.expected(`',' or ']' in the ${field} of tensor ${label(name)}`);
       return out;
     }
   }
@@ -202,15 +202,31 @@ class HeaderReader {
    * an integer past u64::MAX as a float, and refuses a float where a usize is expected.
    */
   private usize(name: string, field: string): Usize {
-    const at = this.pos;
-    const token = this.numberToken();
-    if (!/^(0|[1-9][0-9]*)$/.test(token)) this.fail(`tensor ${label(name)} has ${clip(token)} in its ${field}; it needs integers >= 0 written as digits only`, at);
-    if (token.length <= 15) return Number(token);
+    const t = this.text;
+    const start = this.pos;
+    let value = 0;
+    let c = t.charCodeAt(this.pos);
+    if (c === 0x30) {
+      this.pos++;
+    } else {
+      while (isDigit(c)) {
+        value = value * 10 + (c - 0x30); // exact while 15 digits or fewer; longer tokens are re-read below
+        c = t.charCodeAt(++this.pos);
+      }
+    }
+    c = t.charCodeAt(this.pos);
+    if (this.pos === start || c === 0x2e || c === 0x65 || c === 0x45) {
+      this.pos = start;
+      const token = this.numberToken();
+      this.fail(`tensor ${label(name)} has ${clip(token)} in its ${field}; it needs integers >= 0 written as digits only`, start);
+    }
+    const digits = this.pos - start;
+    if (digits <= 15) return value;
     // more than 20 digits (no leading zero) is past u64::MAX: no BigInt of a megabyte of digits
-    if (token.length > 20) this.fail(`tensor ${label(name)} has ${clip(token)} in its ${field}, past the largest 64-bit size`, at);
-    const value = BigInt(token);
-    if (value > U64_MAX) this.fail(`tensor ${label(name)} has ${clip(token)} in its ${field}, past the largest 64-bit size`, at);
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+    const token = t.slice(start, this.pos);
+    if (digits > 20 || BigInt(token) > U64_MAX) this.fail(`tensor ${label(name)} has ${clip(token)} in its ${field}, past the largest 64-bit size`, start);
+    const big = BigInt(token);
+    return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
   }
 
   /** A JSON number token (RFC 8259 grammar), returned as text. */

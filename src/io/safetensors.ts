@@ -72,7 +72,9 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
     const src = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, size * 4);
     const data = new Float32Array(size);
     for (let k = 0; k < size; k++) data[k] = src.getFloat32(k * 4, true);
-    setOwn(tensors, t.name, { shape: t.shape.map(Number), data });
+    // a shape value past 2^53 - 1 (beside a 0) is kept as bigint by the header reader; Tensor has numbers
+    const shape = t.shape.every((d) => typeof d === 'number') ? (t.shape as number[]) : t.shape.map(Number);
+    setOwn(tensors, t.name, { shape, data });
   });
   return { tensors, metadata: metadataRecord(header) };
 }
