@@ -1,17 +1,14 @@
 // The MNIST conv VAE (CONV_RECIPE: conv2d 32 and 64, 4x4 stride 2; dense 256; latent 20; the
 // mirrored decoder; batch 128, Adam 1e-3): training throughput of wavae on one and two threads,
-// on this Node and on Node 24 (a child process, bench/conv-node.ts, on scripts/node24.mjs's
-// binary), PyTorch in a child process in its fastest settings (bench/torch/train_vae.py; skipped
-// with the reason when torch is missing), TF.js, and each conv layer's forward + backward GFLOPS.
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
+// on this Node and on Node 24, PyTorch in its fastest settings (child processes: bench/children.ts;
+// left out with the reason where they cannot run), TF.js, and each conv layer's forward + backward GFLOPS.
 import * as wv from '../src/node.js';
 import { CONV_RECIPE } from '../src/models/recipes.js';
 import type { StackPlan } from '../src/nn/stack.js';
 import { tf, tfConvVae, useTf } from './peers.js';
-import { node24 } from '../scripts/node24.mjs';
+import { node24Rows, torchRows, type PeerRow } from './children.js';
 
-export interface ConvRow { library: string; detail: string; threads: number; samplesPerSec: number; msPerStep: number }
+export type ConvRow = PeerRow;
 export interface ConvLayerRow { layer: string; shape: string; threads: number; msPerBatch: number; gflops: number }
 
 const B = 128;
@@ -44,26 +41,9 @@ export async function benchConvTraining(images: wv.Matrix, opts: { seconds: numb
     layers.push(...convLayers(vae, threads));
     vae.dispose();
   }
-  // the same rows on Node 24 (relaxed SIMD is its default), in a child process on the Node 24 of scripts/node24.mjs
-  const n24 = node24();
-  let node24Why: string | null = n24.why;
-  if (n24.path) {
-    for (const threads of [1, 2]) {
-      const r = spawnSync(n24.path, ['scripts/run-ts.mjs', 'bench/conv-node.ts', '--threads', String(threads), '--seconds', String(opts.seconds)],
-        { encoding: 'utf8', timeout: (opts.seconds * 20 + 120) * 1000 });
-      let row: ConvRow | null = null;
-      try {
-        row = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop() as string) as ConvRow : null;
-      } catch { /* reported below */ }
-      if (!row) {
-        node24Why = `bench/conv-node.ts failed on Node 24: ${(r.error?.message ?? r.stderr ?? '').trim().split('\n').slice(-1)[0] || 'no result'}`;
-        break;
-      }
-      rows.push(row);
-      log(`conv train ${row.detail}: ${row.samplesPerSec.toFixed(0).padStart(6)} samples/s (${row.msPerStep.toFixed(1)} ms per batch)`);
-    }
-  }
-  if (node24Why) log(`conv train on Node 24: left out (${node24Why})`);
+  // the same rows on Node 24 (relaxed SIMD is its default), in a child process
+  const n24 = node24Rows('conv', opts.seconds, log);
+  rows.push(...n24.rows);
   // TF.js: its cpu backend trains this model (slowly: one batch of 32 timed); its wasm backend has no Conv2DBackpropFilter
   for (const backend of ['tfjs-cpu', 'tfjs-wasm'] as const) {
     const detail = await useTf(backend);
@@ -84,32 +64,9 @@ export async function benchConvTraining(images: wv.Matrix, opts: { seconds: numb
       net.dispose();
     }
   }
-  const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    const why = 'PyTorch is not installed (apt-get install python3-torch libopenblas0-pthread); its rows are left out';
-    log(`conv train torch: ${why}`);
-    return { rows, layers, torch: why, node24: node24Why };
-  }
-  // PyTorch at its fastest: one intra-op thread with OpenBLAS on one; on two cores, both settings of
-  // (intra-op, OpenBLAS) threads. Each with the machine's OpenBLAS settings and, where the machine
-  // pins OpenBLAS to an older core type (OPENBLAS_CORETYPE, for old builds' sake), without them:
-  // OpenBLAS then picks this CPU's own kernels. The fastest of each is kept.
-  const pinned = process.env.OPENBLAS_CORETYPE !== undefined || process.env.OPENBLAS_L2_SIZE !== undefined;
-  const torchRun = (intra: number, blas: number, native: boolean): ConvRow => {
-    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(blas), OMP_NUM_THREADS: String(intra) };
-    if (native) { delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE; }
-    const r = spawnSync(python, ['bench/torch/train_vae.py', '--arch', 'conv', '--threads', String(intra), '--seconds', String(opts.seconds)], { encoding: 'utf8', env });
-    if (r.status !== 0) throw new Error(`bench/torch/train_vae.py failed: ${r.stderr}`);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
-    return { library: 'PyTorch', detail: `PyTorch ${out.torch}, ${intra} intra-op thread${intra > 1 ? 's' : ''}, OpenBLAS on ${blas} (${out.openblas})`, threads: Math.max(intra, blas), samplesPerSec: out.samplesPerSec, msPerStep: out.msPerStep };
-  };
-  const fastest = (runs: ConvRow[]): ConvRow => runs.sort((a, b) => b.samplesPerSec - a.samplesPerSec)[0];
-  const settings = pinned ? [false, true] : [false];
-  rows.push(fastest(settings.map((native) => torchRun(1, 1, native))));
-  rows.push(fastest(settings.flatMap((native) => [torchRun(1, 2, native), torchRun(2, 1, native)])));
-  for (const r of rows.slice(-2)) log(`conv train torch ${r.detail}: ${r.samplesPerSec.toFixed(0)} samples/s`);
-  return { rows, layers, torch: null, node24: node24Why };
+  const torch = torchRows('conv', opts.seconds, log);
+  rows.push(...torch.rows);
+  return { rows, layers, torch: torch.why, node24: n24.why };
 }
 
 /** Each conv layer's forward + backward (weight and input gradients) at batch 128, timed on the model's own buffers. */
