@@ -561,3 +561,52 @@ describe('wavae and conditional models: train --condition labels, sample --label
     expectCleanFailure(run('sample', '--model', 'liar2.safetensors', '--out', 'bad.png'), /liar2\.safetensors: the metadata "condition" is "labels", but the model takes no condition/);
   });
 });
+
+describe('hostile paths and sizes (issue 19): refused before any work, in bounded memory', () => {
+  /** Runs the CLI with a preload that reports the process's peak RSS (KB) as it exits. */
+  function runMeasured(...args: string[]): { code: number; stdout: string; stderr: string; peakKb: number; seconds: number } {
+    const preload = path.join(dir, 'peak-rss.cjs');
+    fs.writeFileSync(preload, "process.on('exit', () => process.stderr.write('peak ' + process.resourceUsage().maxRSS + '\\n'));\n");
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--require', preload, BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const peak = /peak (\d+)\n$/.exec(r.stderr);
+    expect(peak, r.stderr).not.toBeNull();
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.replace(/peak \d+\n$/, ''), peakKb: Number((peak as RegExpExecArray)[1]), seconds: (performance.now() - t0) / 1000 };
+  }
+
+  it('devices, FIFOs and directories as --data or --model are one line, at once (they read forever or block before)', () => {
+    const fifo = path.join(dir, 'a.fifo');
+    if (!fs.existsSync(fifo)) spawnSync('mkfifo', [fifo]);
+    const cases: [string[], RegExp][] = [
+      [['info', '--model', '/dev/zero'], /cannot read \/dev\/zero: it is a character device; give a regular file/],
+      [['train', '--data', '/dev/urandom', '--out', 'never'], /cannot read \/dev\/urandom: it is a character device/],
+      [['info', '--model', dir], /it is a directory/],
+      ...(fs.existsSync(fifo) ? [[['info', '--model', fifo], /it is a FIFO \(named pipe\)/], [['train', '--data', fifo, '--out', 'never'], /it is a FIFO/]] as [string[], RegExp][] : []),
+    ];
+    for (const [args, message] of cases) {
+      const r = runMeasured(...args);
+      expectCleanFailure(r, message);
+      expect(r.seconds, args.join(' ')).toBeLessThan(20);
+      expect(r.peakKb, args.join(' ')).toBeLessThan(300_000);
+    }
+    expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
+  });
+
+  it('every size option has a stated maximum, checked before the model is even read', () => {
+    const cases: [string[], RegExp][] = [
+      [['sample', '--model', 'none.safetensors', '--n', '1e9'], /--n .* expected an integer in \[1, 10000\]/],
+      [['sample', '--model', 'none.safetensors', '--cols', '1000000'], /--cols .* expected an integer in \[1, 1024\]/],
+      [['traverse', '--model', 'none.safetensors', '--steps', '1e8'], /--steps .* expected an integer in \[2, 1024\]/],
+      [['traverse', '--model', 'none.safetensors', '--range', '1e308'], /--range .* expected a number in \[0, 1000000\]/],
+      [['interpolate', '--model', 'none.safetensors', '--data', 'x.csv', '--steps', '100000'], /--steps .* \[2, 1024\]/],
+      [['train', '--epochs', '1e12', '--out', 'never'], /--epochs .* expected an integer in \[1, 1000000\]/],
+      [['eval', '--model', 'none.safetensors', '--iw', '1e9'], /--iw .* expected an integer in \[1, 1000000\]/],
+      [['reconstruct', '--model', 'none.safetensors', '--data', 'x.csv', '--n', '1e7'], /--n .* \[1, 10000\]/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runMeasured(...args);
+      expectCleanFailure(r, message);
+      expect(r.peakKb, args.join(' ')).toBeLessThan(300_000);
+    }
+  });
+});

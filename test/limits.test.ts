@@ -68,3 +68,11 @@ describe('finite inputs that overflow float32 inside a model', () => {
     });
   }
 });
+
+describe('files that never end or block', () => {
+  it('loadFile refuses devices and directories before reading', async () => {
+    await wv.init();
+    await expect(wv.loadFile('/dev/zero')).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/\/dev\/zero: it is a character device; give a regular file/) });
+    await expect(wv.loadFile('/tmp')).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/it is a directory/) });
+  });
+});

@@ -20,11 +20,16 @@ export function int(min: number, max?: number): (value: string) => number {
   };
 }
 
-/** Commander value parser for finite numbers >= min. */
-export function num(min = -Infinity): (value: string) => number {
+/** Commander value parser for finite numbers >= min (and <= max when given). */
+export function num(min = -Infinity, max?: number): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a number${min > -Infinity ? ` >= ${min}` : ''}, got ${JSON.stringify(value)}`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || (max !== undefined && n > max)) {
+      throw new InvalidArgumentError(`expected a number${max !== undefined ? ` in [${min}, ${max}]` : min > -Infinity ? ` >= ${min}` : ''}, got ${JSON.stringify(value)}`);
+    }
     return n;
   };
 }
+
+/** The most columns, points or dimensions a picture of the CLI draws along one side. */
+export const MAX_PICTURE_SIDE = 1024;

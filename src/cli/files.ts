@@ -1,6 +1,6 @@
 // Files for the CLI: reading, dataset loading by format, and (from io/file.ts) atomic writes.
 import fs from 'node:fs';
-import { readError } from '../io/file.js';
+import { readRegularFile } from '../io/file.js';
 export { writeFileAtomic } from '../io/file.js';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -11,13 +11,9 @@ import { parseCsv, parseJsonRows, parseNpy, type Table } from '../data/tabular.j
 import { matrix } from '../matrix.js';
 import { imageShapeOf, type ImageShape } from './image-shape.js';
 
-/** Reads a file, turning a missing or unreadable file into one clear error. */
+/** Reads a regular file of at most 2 GiB, turning a missing, unreadable, endless or blocking one into one clear error. */
 export function readFile(file: string): Uint8Array {
-  try {
-    return new Uint8Array(fs.readFileSync(file));
-  } catch (err) {
-    throw readError(file, err);
-  }
+  return readRegularFile(fs, file);
 }
 
 /** A loaded dataset: rows, optional labels and image shape, and a test split for MNIST. */

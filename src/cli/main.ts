@@ -6,7 +6,9 @@ import { init } from '../backend/index.js';
 import '../node.js'; // registers the kernel threads for --threads
 import { WavaeError } from '../errors.js';
 import { MAX_CLASSES } from '../condition.js';
-import { int, num } from './args.js';
+import { MAX_PICTURE_SIDE, int, num } from './args.js';
+import { MAX_EPOCHS } from '../train/fit.js';
+import { MAX_IW_SAMPLES } from '../models/model.js';
 import { CONDITION_KINDS } from './condition.js';
 import { shapeArg } from './image-shape.js';
 import { encode, evaluate, info } from './inspect.js';
@@ -85,7 +87,7 @@ program.command('train')
   .option('--warmup-steps <n>', 'linear learning-rate warm-up steps', int(0))
   .option('--clip-norm <n>', 'clip gradients to this global norm', num(0))
   .option('--batch-size <n>', 'batch size', int(1))
-  .option('--epochs <n>', 'epochs', int(1))
+  .option('--epochs <n>', `epochs (at most ${MAX_EPOCHS})`, int(1, MAX_EPOCHS))
   .option('--seed <n>', 'seed', int(0), 1)
   .option('--validation-split <f>', 'fraction of user data held out for validation (MNIST uses its test set)', num(0))
   .addOption(new Option('--scale <how>', 'input scaling (default: divide255 for byte data, else none)').choices([...SCALING_TYPES]))
@@ -104,7 +106,7 @@ program.command('eval')
   .addOption(labelsOption())
   .addOption(labelOption('every row'))
   .option('--limit <n>', 'use the first n rows', int(1))
-  .option('--iw <k>', 'importance samples for log p(x)', int(1))
+  .option('--iw <k>', `importance samples for log p(x) (at most ${MAX_IW_SAMPLES})`, int(1, MAX_IW_SAMPLES))
   .option('--json', 'print JSON')
   .action(action(evaluate));
 
@@ -113,7 +115,7 @@ program.command('sample')
   .requiredOption('--model <file>', 'model file')
   .option('--n <n>', 'number of samples (default: 64; with --grid-by-label, per class, default 8)', int(1, MAX_SAMPLES))
   .option('--seed <n>', 'seed', int(0), 1)
-  .option('--cols <n>', 'grid columns', int(1))
+  .option('--cols <n>', `grid columns (at most ${MAX_PICTURE_SIDE})`, int(1, MAX_PICTURE_SIDE))
   .addOption(new Option('--label <k>', 'a conditional model: samples of class k').argParser(int(0)))
   .option('--grid-by-label', "a conditional model: one row per class, --n samples each, column j from the same code in every row (a conditional model's default)")
   .addOption(shapeOption("the model file's"))
@@ -127,7 +129,7 @@ program.command('reconstruct')
   .addOption(labelColumnOption())
   .addOption(labelsOption())
   .addOption(labelOption('every row'))
-  .option('--n <n>', 'number of images', int(1), 16)
+  .option('--n <n>', `number of images (at most ${MAX_SAMPLES})`, int(1, MAX_SAMPLES), 16)
   .option('--limit <n>', 'read only the first n rows of --data', int(1))
   .addOption(shapeOption("the model file's"))
   .option('--out <file>', 'PNG file', 'reconstructions.png')
@@ -142,8 +144,8 @@ program.command('interpolate')
   .addOption(labelOption('both rows and the whole line (default: the rows\' labels, blended along the line)'))
   .option('--from <i>', 'first row', int(0), 0)
   .option('--to <j>', 'second row', int(0), 1)
-  .option('--steps <n>', 'points on the line', int(2), 10)
-  .option('--cols <n>', 'grid columns', int(1))
+  .option('--steps <n>', `points on the line (at most ${MAX_PICTURE_SIDE})`, int(2, MAX_PICTURE_SIDE), 10)
+  .option('--cols <n>', `grid columns (at most ${MAX_PICTURE_SIDE})`, int(1, MAX_PICTURE_SIDE))
   .addOption(shapeOption("the model file's"))
   .option('--out <file>', 'PNG file', 'interpolation.png')
   .action(action(interpolate));
@@ -156,9 +158,9 @@ program.command('traverse')
   .addOption(labelColumnOption())
   .addOption(labelsOption())
   .addOption(new Option('--label <k>', "a conditional model's class to draw (default: the label of row --index of --data)").argParser(int(0)))
-  .option('--dims <n>', 'latent dimensions to show (default: up to 10)', int(1))
-  .option('--steps <n>', 'points per dimension', int(2), 9)
-  .option('--range <r>', 'half-width of the traversal', num(0), 3)
+  .option('--dims <n>', `latent dimensions to show (default: up to 10; at most ${MAX_PICTURE_SIDE})`, int(1, MAX_PICTURE_SIDE))
+  .option('--steps <n>', `points per dimension (at most ${MAX_PICTURE_SIDE})`, int(2, MAX_PICTURE_SIDE), 9)
+  .option('--range <r>', 'half-width of the traversal (at most 1e6)', num(0, 1e6), 3)
   .addOption(shapeOption("the model file's"))
   .option('--out <file>', 'PNG file', 'traversal.png')
   .action(action(traverse));

@@ -25,14 +25,60 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string):
   }
 }
 
-/** The bytes of a file (Node). */
-export async function readFileBytes(file: string): Promise<Uint8Array> {
-  const fs = await import('node:fs');
+/** The largest file wavae reads (2 GiB): model and data files alike. */
+export const MAX_FILE_BYTES = 2 ** 31;
+
+type Fs = typeof import('node:fs');
+
+/** What a path is, for messages: 'a directory', 'a FIFO', ... */
+function kindOf(stat: import('node:fs').Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The bytes of a regular file of at most `max` bytes, read with that bound: a directory, a FIFO
+ * (which would block), a device such as /dev/zero (which never ends) or a larger file is refused
+ * before reading, and a file that grows past the bound while read is refused too.
+ */
+export function readRegularFile(fs: Fs, file: string, max = MAX_FILE_BYTES): Uint8Array {
+  let fd: number | null = null;
   try {
-    return new Uint8Array(fs.readFileSync(file));
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) throw new WavaeError('INVALID_OPTION', `cannot read ${file}: it is ${kindOf(stat)}; give a regular file`);
+    if (stat.size > max) throw new WavaeError('OUT_OF_MEMORY', `cannot read ${file}: ${stat.size} bytes, more than the ${max} wavae reads`);
+    fd = fs.openSync(file, 'r');
+    // read until EOF, at most max + 1 bytes (files of /proc report size 0; a file may grow meanwhile)
+    let buf = new Uint8Array(Math.max(stat.size, 1 << 16));
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        if (n > max) throw new WavaeError('OUT_OF_MEMORY', `cannot read ${file}: more than the ${max} bytes wavae reads`);
+        const next = new Uint8Array(Math.min(buf.length * 2, max + 1));
+        next.set(buf);
+        buf = next;
+      }
+      const got = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    if (n > max) throw new WavaeError('OUT_OF_MEMORY', `cannot read ${file}: more than the ${max} bytes wavae reads`);
+    return buf.subarray(0, n);
   } catch (err) {
+    if (err instanceof WavaeError) throw err;
     throw readError(file, err);
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
   }
+}
+
+/** The bytes of a file (Node): a regular file of at most MAX_FILE_BYTES. */
+export async function readFileBytes(file: string): Promise<Uint8Array> {
+  return readRegularFile(await import('node:fs'), file);
 }
 
 /** The WavaeError for a file that could not be read: missing, or why not. */
