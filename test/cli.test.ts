@@ -11,8 +11,8 @@ import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as wv from '../src/node.js';
 import { encodeNpy, parseNpy } from '../src/data/tabular.js';
+import { BIN, expectCleanFailure, runMeasured as runCli, type CliRun } from './cli-run.js';
 
-const BIN = path.resolve('dist/cli/main.js');
 let dir: string;
 
 function run(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -52,15 +52,6 @@ function npyBytes(shape: number[], data: Float32Array): Uint8Array {
 
 /** 64 colour images 3x8x8 in [0, 1], NCHW: channel k of pixel (y, x) of image i at i*192 + k*64 + y*8 + x. */
 const RGB = Float32Array.from({ length: 64 * 192 }, (_, i) => (Math.sin(i * 0.37) + 1) / 2);
-
-function expectCleanFailure(r: { code: number; stdout: string; stderr: string }, message: RegExp): void {
-  expect(r.code).not.toBe(0);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines.length, r.stderr).toBe(1);
-  expect(lines[0]).toMatch(/^wavae: error: /);
-  expect(lines[0]).toMatch(message);
-  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-}
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wavae-cli-'));
@@ -563,16 +554,7 @@ describe('wavae and conditional models: train --condition labels, sample --label
 });
 
 describe('hostile paths and sizes (issue 19): refused before any work, in bounded memory', () => {
-  /** Runs the CLI with a preload that reports the process's peak RSS (KB) as it exits. */
-  function runMeasured(...args: string[]): { code: number; stdout: string; stderr: string; peakKb: number; seconds: number } {
-    const preload = path.join(dir, 'peak-rss.cjs');
-    fs.writeFileSync(preload, "process.on('exit', () => process.stderr.write('peak ' + process.resourceUsage().maxRSS + '\\n'));\n");
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, ['--require', preload, BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-    const peak = /peak (\d+)\n$/.exec(r.stderr);
-    expect(peak, r.stderr).not.toBeNull();
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.replace(/peak \d+\n$/, ''), peakKb: Number((peak as RegExpExecArray)[1]), seconds: (performance.now() - t0) / 1000 };
-  }
+  const runMeasured = (...args: string[]): CliRun => runCli(dir, args);
 
   it('devices, FIFOs and directories as --data or --model are one line, at once (they read forever or block before)', () => {
     const fifo = path.join(dir, 'a.fifo');
@@ -602,6 +584,12 @@ describe('hostile paths and sizes (issue 19): refused before any work, in bounde
       [['train', '--epochs', '1e12', '--out', 'never'], /--epochs .* expected an integer in \[1, 1000000\]/],
       [['eval', '--model', 'none.safetensors', '--iw', '1e9'], /--iw .* expected an integer in \[1, 1000000\]/],
       [['reconstruct', '--model', 'none.safetensors', '--data', 'x.csv', '--n', '1e7'], /--n .* \[1, 10000\]/],
+      [['train', '--hidden', '400,1000000000', '--out', 'never'], /--hidden .* expected sizes in \[1, 16777216\]/],
+      [['train', '--hidden', Array.from({ length: 200 }, () => '8').join(','), '--out', 'never'], /--hidden .* expected at most 126 sizes, got 200/],
+      [['train', '--latent', '1e9', '--out', 'never'], /--latent .* expected an integer in \[1, 16777216\]/],
+      [['--threads', '100000', 'train', '--out', 'never'], /--threads .* expected an integer in \[1, 64\]/],
+      [['train', '--seed', String(2 ** 32), '--out', 'never'], /--seed .* expected an integer in \[0, 4294967295\]/],
+      [['train', '--header', 'maybe', '--out', 'never'], /--header .* Allowed choices are auto, yes, no/],
     ];
     for (const [args, message] of cases) {
       const r = runMeasured(...args);

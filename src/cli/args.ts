@@ -1,12 +1,29 @@
 // Parsers for CLI option values, each failing with one clear line.
 import { InvalidArgumentError } from 'commander';
+import { MAX_LAYERS } from '../nn/stack.js';
 
-/** "400" or "512,256" -> [400] or [512, 256]; "" -> [] (no hidden layer). */
+/** The widest layer and the largest latent dimension (the models' own limit: 2^24 units). */
+export const MAX_UNITS = 1 << 24;
+
+/** The most hidden layers --hidden lists (the models' limit: hiddenDims of VAE and Autoencoder). */
+export const MAX_HIDDEN_LAYERS = MAX_LAYERS - 2;
+
+/** "400" or "512,256" -> [400] or [512, 256]; "" -> [] (no hidden layer); sizes in [1, MAX_UNITS], at most MAX_HIDDEN_LAYERS. */
 export function parseDims(s: string): number[] {
   if (s.trim() === '') return [];
-  const dims = s.split(',').map((t) => Number(t.trim()));
-  if (dims.some((d) => !Number.isInteger(d) || d < 1)) throw new InvalidArgumentError(`expected sizes like 400 or 512,256, got ${JSON.stringify(s)}`);
+  const parts = s.split(',');
+  if (parts.length > MAX_HIDDEN_LAYERS) throw new InvalidArgumentError(`expected at most ${MAX_HIDDEN_LAYERS} sizes, got ${parts.length}`);
+  const dims = parts.map((t) => Number(t.trim()));
+  if (dims.some((d) => !Number.isInteger(d) || d < 1 || d > MAX_UNITS)) {
+    throw new InvalidArgumentError(`expected sizes in [1, ${MAX_UNITS}] like 400 or 512,256, got ${JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s)}`);
+  }
   return dims;
+}
+
+/** Commander value parser for --hidden: checks the sizes (parseDims) and keeps the text. */
+export function dimsArg(value: string): string {
+  parseDims(value);
+  return value;
 }
 
 /** Commander value parser for integers >= min (and <= max when given). */

@@ -1,19 +1,23 @@
 // Files for the CLI: reading, dataset loading by format, and (from io/file.ts) atomic writes.
 import fs from 'node:fs';
-import { readRegularFile } from '../io/file.js';
-export { writeFileAtomic } from '../io/file.js';
+import { MAX_FILE_BYTES, readRegularFile } from '../io/file.js';
+import { constants as bufferConstants } from 'node:buffer';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { WavaeError } from '../errors.js';
-import { parseIdx } from '../data/idx.js';
+import { idxItemsToRead, parseIdx, readIdxHeader } from '../data/idx.js';
 import { mnist } from '../data/mnist-node.js';
 import { parseCsv, parseJsonRows, parseNpy, type Table } from '../data/tabular.js';
 import { matrix } from '../matrix.js';
 import { imageShapeOf, type ImageShape } from './image-shape.js';
 
-/** Reads a regular file of at most 2 GiB, turning a missing, unreadable, endless or blocking one into one clear error. */
-export function readFile(file: string): Uint8Array {
-  return readRegularFile(fs, file);
+/**
+ * Reads a regular file of at most 2 GiB, turning a missing, unreadable, endless or blocking one
+ * into one clear error; `stopAt` may end the reading early (see readRegularFile).
+ */
+export function readFile(file: string, stopAt?: (head: Uint8Array) => number | null): Uint8Array {
+  return readRegularFile(fs, file, MAX_FILE_BYTES, stopAt);
 }
 
 /** A loaded dataset: rows, optional labels and image shape, and a test split for MNIST. */
@@ -28,7 +32,8 @@ export interface Dataset extends Omit<Table, 'shape'> {
 
 export interface DataOptions {
   labelColumn?: string;
-  header?: boolean | 'auto';
+  /** A CSV's first row: a header when 'auto' finds it one (parseCsv's rule), always ('yes') or never ('no'). */
+  header?: 'auto' | 'yes' | 'no';
   labels?: string;
   limit?: number;
   /** Without --labels, read the IDX label file next to IDX images (idxLabelFile) if there is one. */
@@ -38,27 +43,31 @@ export interface DataOptions {
 /** Loads 'mnist' or a file: IDX (plain or .gz), CSV, JSON, .npy, chosen by extension. */
 export async function loadData(source: string, options: DataOptions = {}): Promise<Dataset> {
   let data: Dataset;
+  let rows: number; // the rows of the whole file, before --limit
   if (source === 'mnist') {
     const { train, test } = await mnist();
     data = {
       x: train.images, labels: Float64Array.from(train.labels), columns: null, shape: [1, 28, 28], source,
       test: { x: test.images, labels: Float64Array.from(test.labels), columns: null, shape: [28, 28] }, labelsFrom: 'mnist',
     };
+    rows = data.x.rows;
   } else {
-    const table = parseByExtension(source, readFile(source), options);
+    const { table, fileRows } = await parseByExtension(source, readData(source, options.limit), options, options.limit);
     const labelsFrom = table.labels ? `${path.basename(source)} column ${options.labelColumn}` : null;
     data = { ...table, shape: imageShapeOf(table.shape), test: null, source, labelsFrom };
+    rows = fileRows;
   }
   const found = !options.labels && options.findLabels && !data.labels ? idxLabelFile(source) : null;
   const labelFile = options.labels ?? found;
   if (labelFile) {
-    const t = parseByExtension(labelFile, readFile(labelFile), {});
+    const { table: t, fileRows } = await parseByExtension(labelFile, readData(labelFile, options.limit), {}, options.limit);
     const which = found ? `${labelFile} (the label file next to ${path.basename(source)}; --labels FILE takes another)` : labelFile;
     if (t.x.cols !== 1) throw new WavaeError('SHAPE_MISMATCH', `${which}: ${t.x.cols} values per row, expected one label per row`);
-    if (t.x.rows !== data.x.rows) throw new WavaeError('SHAPE_MISMATCH', `${which}: ${t.x.rows} labels for ${data.x.rows} rows of ${source}`);
-    data.labels = Float64Array.from(t.x.data);
+    if (fileRows !== rows) throw new WavaeError('SHAPE_MISMATCH', `${which}: ${fileRows} labels for ${rows} rows of ${source}`);
+    data.labels = Float64Array.from(t.x.data.subarray(0, data.x.rows));
     data.labelsFrom = labelFile;
   }
+  // IDX files are read only as far as the limit; other formats are cut here
   if (options.limit !== undefined && options.limit < data.x.rows) {
     const n = options.limit;
     data.x = matrix(n, data.x.cols, data.x.data.subarray(0, n * data.x.cols));
@@ -86,32 +95,129 @@ export function idxLabelFile(source: string): string | null {
   return null;
 }
 
-function parseByExtension(file: string, bytes: Uint8Array, options: DataOptions): Table {
-  const name = path.basename(file);
-  if (name.endsWith('.gz')) {
-    let inner: Uint8Array;
-    try {
-      inner = new Uint8Array(zlib.gunzipSync(bytes));
-    } catch {
-      throw new WavaeError('CORRUPT_FILE', `${name}: not a valid gzip file`);
-    }
-    return parseByExtension(file.slice(0, -3), inner, options);
+/** The most bytes a gzipped CSV or JSON file inflates to: the longest string the engine decodes (about 512 MiB in Node 20). */
+const MAX_TEXT_BYTES = bufferConstants.MAX_STRING_LENGTH;
+
+/**
+ * A data file's table by its extension, and the rows of the whole file. IDX (plain or gzipped)
+ * is read only as far as `limit` items, so the rows may be fewer than the file's; a gzipped file
+ * is inflated as a stream, IDX no further than its header says (and its limit), CSV and JSON to
+ * at most MAX_TEXT_BYTES, .npy to at most MAX_FILE_BYTES.
+ */
+async function parseByExtension(file: string, bytes: Uint8Array, options: DataOptions, limit?: number,
+  name = path.basename(file)): Promise<{ table: Table; fileRows: number }> {
+  const lower = path.basename(file).toLowerCase();
+  const inner = lower.endsWith('.gz') ? lower.slice(0, -3) : null;
+  if (inner !== null) {
+    const idxName = isIdx(inner) ? name : null;
+    const max = inner.endsWith('.csv') || inner.endsWith('.json') ? MAX_TEXT_BYTES : MAX_FILE_BYTES;
+    const stopAt = idxName === null ? undefined : idxEnd(idxName, limit);
+    return parseByExtension(file.slice(0, -3), await gunzipBounded(bytes, name, max, stopAt), options, limit, name);
   }
-  const lower = name.toLowerCase();
+  const whole = (table: Table): { table: Table; fileRows: number } => ({ table, fileRows: table.x.rows });
   if (lower.endsWith('.csv')) {
     const label = options.labelColumn === undefined ? undefined : /^\d+$/.test(options.labelColumn) ? Number(options.labelColumn) : options.labelColumn;
-    return parseCsv(new TextDecoder().decode(bytes), { name, header: options.header ?? 'auto', ...(label !== undefined ? { labelColumn: label } : {}) });
+    return whole(parseCsv(new TextDecoder().decode(bytes), { name, header: options.header === 'yes' ? true : options.header === 'no' ? false : 'auto', ...(label !== undefined ? { labelColumn: label } : {}) }));
   }
-  if (lower.endsWith('.json')) return parseJsonRows(new TextDecoder().decode(bytes), name);
-  if (lower.endsWith('.npy')) return parseNpy(bytes, name);
-  if (lower.endsWith('.idx') || /-ubyte$|idx\d-ubyte$|\.idx\d$/.test(lower)) {
-    const idx = parseIdx(bytes, name);
+  if (lower.endsWith('.json')) return whole(parseJsonRows(new TextDecoder().decode(bytes), name));
+  if (lower.endsWith('.npy')) return whole(parseNpy(bytes, name));
+  if (isIdx(lower)) {
+    const idx = parseIdx(bytes, name, limit !== undefined ? { limit } : {});
     const n = idx.dims[0];
     const cols = idx.dims.slice(1).reduce((a, b) => a * b, 1);
     return {
-      x: matrix(n, cols, Float32Array.from(idx.data)), labels: null, columns: null,
-      shape: idx.dims.length >= 3 ? idx.dims.slice(1) : null,
+      table: { x: matrix(n, cols, Float32Array.from(idx.data)), labels: null, columns: null, shape: idx.dims.length >= 3 ? idx.dims.slice(1) : null },
+      fileRows: (readIdxHeader(bytes, name) as { dims: number[] }).dims[0],
     };
   }
   throw new WavaeError('INVALID_OPTION', `${name}: unknown data format; use .csv, .json, .npy, IDX (.idx, *-ubyte) or any of them .gz`);
+}
+
+/** A data file's bytes; of an IDX file, only as far as its header says (and the limit). */
+function readData(file: string, limit: number | undefined): Uint8Array {
+  const name = path.basename(file);
+  return readFile(file, isIdx(name.toLowerCase()) ? idxEnd(name, limit) : undefined);
+}
+
+/**
+ * Where the bytes parseIdx reads end, from the head of an IDX file (null while the header is
+ * incomplete): its header, then `limit` items (all by default). A header that claims more values
+ * than wavae reads is refused here, before the data is read or inflated.
+ */
+function idxEnd(name: string, limit: number | undefined): (head: Uint8Array) => number | null {
+  return (head) => {
+    const header = readIdxHeader(head, name);
+    return header && header.headerBytes + idxItemsToRead(header, name, limit) * header.itemBytes;
+  };
+}
+
+/** IDX by name: .idx, *-ubyte, *.idxN. */
+function isIdx(lower: string): boolean {
+  return lower.endsWith('.idx') || /-ubyte$|idx\d-ubyte$|\.idx\d$/.test(lower);
+}
+
+/** Compressed bytes go to the inflater this many at a time: deflate inflates at most about 1032:1, so one step yields at most about 4 MiB. */
+const GUNZIP_STEP = 4096;
+
+/**
+ * Inflates gzip bytes as a stream, keeping at most `max` bytes. `stopAt`, given the bytes inflated
+ * so far, says where the useful bytes end (null while it cannot tell yet); inflation stops there.
+ * More than `max` bytes is OUT_OF_MEMORY, a broken stream CORRUPT_FILE, both naming the file.
+ */
+async function gunzipBounded(bytes: Uint8Array, name: string, max: number, stopAt?: (head: Uint8Array) => number | null): Promise<Uint8Array> {
+  const tooBig = (): WavaeError => new WavaeError('OUT_OF_MEMORY', `${name}: inflates to more than the ${max} bytes wavae reads from a gzipped file of this kind`);
+  const input = Readable.from((function* () {
+    for (let at = 0; at < bytes.length; at += GUNZIP_STEP) yield Buffer.from(bytes.buffer, bytes.byteOffset + at, Math.min(GUNZIP_STEP, bytes.length - at));
+  })(), { objectMode: false });
+  const gunzip = zlib.createGunzip();
+  input.pipe(gunzip);
+  const chunks: Uint8Array[] = []; // while the end is not known
+  let total = 0;
+  let out: Uint8Array | null = null; // once it is: exactly that many bytes
+  let n = 0;
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      if (out === null) {
+        chunks.push(chunk);
+        total += chunk.length;
+        const stop = stopAt ? stopAt(concat(chunks, total)) : null;
+        if (stop === null) {
+          if (total > max) throw tooBig();
+          continue;
+        }
+        if (stop > max) throw tooBig();
+        out = new Uint8Array(stop);
+        for (const c of chunks) {
+          const take = Math.min(c.length, stop - n);
+          out.set(c.subarray(0, take), n);
+          n += take;
+        }
+        chunks.length = 0;
+      } else {
+        const take = Math.min(chunk.length, out.length - n);
+        out.set(chunk.subarray(0, take), n);
+        n += take;
+      }
+      if (n === out.length) break;
+    }
+  } catch (err) {
+    if (err instanceof WavaeError) throw err;
+    throw new WavaeError('CORRUPT_FILE', `${name}: not a valid gzip file (${(err as Error).message})`);
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+  }
+  return out === null ? concat(chunks, total) : out.subarray(0, n);
+}
+
+/** The chunks as one array (the one chunk itself when there is one). */
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -13,6 +13,30 @@ export function undrawable([c, h, w]: readonly [number, number, number]): string
     ? `images of ${c}x${h}x${w} are ${width} x ${h} pixels drawn, more than ${MAX_IMAGE_SIDE} on a side: no pictures` : null;
 }
 
+/** The most bytes of pixels a grid picture holds (2^26: 8192 x 8192 in grey, 4729 x 4729 in colour); drawing one takes a few times that. */
+export const MAX_PICTURE_BYTES = 2 ** 26;
+
+/** The size gridPng draws count images of this shape at in cols columns: pixels across and down, channels (1 or 3). */
+export function gridSize(count: number, [c, h, w]: readonly [number, number, number], cols: number): { width: number; height: number; channels: number } {
+  const scale = h * w * (c === 1 || c === 3 ? 1 : c) <= 64 * 64 ? 2 : 1; // as gridPng enlarges small images
+  const [channels, width] = c === 1 || c === 3 ? [c, w] : [1, c * w];
+  const gap = 2;
+  return { width: cols * (width * scale + gap) + gap, height: Math.ceil(count / cols) * (h * scale + gap) + gap, channels };
+}
+
+/**
+ * Why a grid of count images in cols columns is not drawn (images too large, or a picture of more
+ * than MAX_PICTURE_BYTES), or null; `what` names what chose the count and the columns (options).
+ */
+export function gridTooBig(count: number, shape: readonly [number, number, number], cols: number, what: string): string | null {
+  const image = undrawable(shape);
+  if (image) return `${what}: ${image}`;
+  const { width, height, channels } = gridSize(count, shape, cols);
+  if (width * height * channels <= MAX_PICTURE_BYTES) return null;
+  return `${what}: ${count} images of ${shape.join('x')} in ${cols} columns make a picture of ${width} x ${height} pixels${channels === 3 ? ' in colour' : ''}, ` +
+    `more than the ${MAX_PICTURE_BYTES} bytes of pixels wavae draws`;
+}
+
 /**
  * A grid of images (values in [0, 1], channels as planes: value k*h*w + y*w + x of an image is
  * channel k at (y, x)) as PNG bytes, with gutters: one channel in grey, three in colour (RGB), any
@@ -23,31 +47,28 @@ export function gridPng(images: Float32Array, count: number, shape: readonly [nu
   const [c, h, w] = shape;
   const tooBig = undrawable(shape);
   if (tooBig) throw new WavaeError('INVALID_OPTION', tooBig);
+  if (zoom === undefined) { // the caller's call (the CLI checks its options first, with their names)
+    const big = gridTooBig(count, shape, cols, 'grid');
+    if (big) throw new WavaeError('OUT_OF_MEMORY', big);
+  }
   const scale = zoom ?? (h * w * (c === 1 || c === 3 ? 1 : c) <= 64 * 64 ? 2 : 1);
   if (c !== 1 && c !== 3) return gridPng(sideBySide(images, count, c, h, w), count, [1, h, c * w], cols, scale);
-  if (scale > 1) {
-    const [bh, bw] = [h * scale, w * scale];
-    const big = new Float32Array(count * c * bh * bw);
-    for (let p = 0; p < count * c; p++) { // each plane of each image
-      for (let y = 0; y < bh; y++) {
-        for (let x = 0; x < bw; x++) big[(p * bh + y) * bw + x] = images[p * h * w + Math.floor(y / scale) * w + Math.floor(x / scale)];
-      }
-    }
-    return gridPng(big, count, [c, bh, bw], cols, 1);
-  }
+  // enlarged (nearest neighbour) as the pixels are written: no enlarged copy of the images
+  const [bh, bw] = [h * scale, w * scale];
   const rows = Math.ceil(count / cols);
   const gap = 2;
-  const width = cols * (w + gap) + gap;
-  const height = rows * (h + gap) + gap;
+  const width = cols * (bw + gap) + gap;
+  const height = rows * (bh + gap) + gap;
   const data = new Uint8Array(width * height * c).fill(32); // pixels interleaved: RGBRGB... for three channels
   for (let k = 0; k < count; k++) {
-    const top = gap + Math.floor(k / cols) * (h + gap);
-    const left = gap + (k % cols) * (w + gap);
+    const top = gap + Math.floor(k / cols) * (bh + gap);
+    const left = gap + (k % cols) * (bw + gap);
     for (let ch = 0; ch < c; ch++) {
       const plane = (k * c + ch) * h * w;
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          data[((top + y) * width + left + x) * c + ch] = Math.round(255 * Math.min(1, Math.max(0, images[plane + y * w + x])));
+      for (let y = 0; y < bh; y++) {
+        const row = plane + Math.floor(y / scale) * w;
+        for (let x = 0; x < bw; x++) {
+          data[((top + y) * width + left + x) * c + ch] = Math.round(255 * Math.min(1, Math.max(0, images[row + Math.floor(x / scale)])));
         }
       }
     }

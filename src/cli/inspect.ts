@@ -5,7 +5,8 @@ import { encodeNpy } from '../data/tabular.js';
 import { matrix, type Matrix } from '../matrix.js';
 import { kindOf } from '../models/registry.js';
 import { HOW_TO_GIVE_LABELS, checkLabel, checkLabels, classCondition, labelCondition, modelClasses } from './condition.js';
-import { loadData, writeFileAtomic } from './files.js';
+import { loadData } from './files.js';
+import { withOutputFile } from './outputs.js';
 import { showImageShape } from './image-shape.js';
 import { architectureLine, given, latentCodes, layerSummary, openModel } from './model-file.js';
 import { applyScaling } from './scaling.js';
@@ -13,6 +14,8 @@ import { applyScaling } from './scaling.js';
 /** The options of the commands that read --data for a model. */
 export interface DataArgs {
   labelColumn?: string;
+  /** --header: a CSV's first row names the columns (auto, yes, no). */
+  header?: 'auto' | 'yes' | 'no';
   labels?: string;
   limit?: number;
   /** A conditional model's class for every row, in place of the data's labels. */
@@ -28,7 +31,7 @@ async function modelData(file: string, source: string, opts: DataArgs) {
   const conditional = opened.condition !== null;
   const classes = conditional || opts.label !== undefined ? modelClasses(file, opened.condition, `--label ${opts.label}`) : 0;
   if (opts.label !== undefined) checkLabel(opts.label, classes);
-  const data = await loadData(source, { labelColumn: opts.labelColumn, labels: opts.labels, limit: opts.limit, findLabels: conditional && opts.label === undefined });
+  const data = await loadData(source, { labelColumn: opts.labelColumn, header: opts.header, labels: opts.labels, limit: opts.limit, findLabels: conditional && opts.label === undefined });
   const raw = data.test ? data.test.x : data.x;
   if (raw.cols !== opened.model.inputDim) {
     throw new WavaeError('SHAPE_MISMATCH', `${source} has ${raw.cols} columns, the model takes ${opened.model.inputDim}`);
@@ -70,32 +73,33 @@ export async function evaluate(args: DataArgs & { model: string; data: string; i
 }
 
 export async function encode(args: DataArgs & { model: string; data: string; out: string; logvar?: boolean }): Promise<void> {
-  const { model, x, condition } = await modelData(args.model, args.data, args);
-  const L = model.latentDim;
-  let codes = latentCodes(model, x, condition);
-  const names = Array.from({ length: L }, (_, j) => `${'logLikelihood' in model ? 'mean' : 'z'}_${j}`);
-  if (args.logvar) {
-    if (!('logLikelihood' in model)) throw new WavaeError('INVALID_OPTION', '--logvar needs a VAE model');
-    const { mean, logVar } = model.encode(x, given(condition));
-    const both = new Float32Array(x.rows * 2 * L);
-    for (let i = 0; i < x.rows; i++) {
-      both.set(mean.data.subarray(i * L, (i + 1) * L), i * 2 * L);
-      both.set(logVar.data.subarray(i * L, (i + 1) * L), i * 2 * L + L);
-    }
-    codes = matrix(x.rows, 2 * L, both);
-    for (let j = 0; j < L; j++) names.push(`logvar_${j}`);
-  }
   const ext = path.extname(args.out).toLowerCase();
-  if (ext === '.npy') await writeFileAtomic(args.out, encodeNpy(codes));
-  else if (ext === '.csv') {
-    const lines = [names.join(',')];
-    for (let i = 0; i < codes.rows; i++) lines.push(Array.from(codes.data.subarray(i * codes.cols, (i + 1) * codes.cols), (v) => String(v)).join(','));
-    await writeFileAtomic(args.out, lines.join('\n') + '\n');
-  } else {
-    throw new WavaeError('INVALID_OPTION', `--out must end in .csv or .npy, got ${JSON.stringify(args.out)}`);
-  }
-  process.stdout.write(`wrote ${codes.rows} x ${codes.cols} codes to ${args.out}\n`);
-  model.dispose();
+  if (ext !== '.npy' && ext !== '.csv') throw new WavaeError('INVALID_OPTION', `--out must end in .csv or .npy, got ${JSON.stringify(args.out)}`);
+  await withOutputFile(args.out, '--out', async (write) => {
+    const { model, x, condition } = await modelData(args.model, args.data, args);
+    const L = model.latentDim;
+    let codes = latentCodes(model, x, condition);
+    const names = Array.from({ length: L }, (_, j) => `${'logLikelihood' in model ? 'mean' : 'z'}_${j}`);
+    if (args.logvar) {
+      if (!('logLikelihood' in model)) throw new WavaeError('INVALID_OPTION', '--logvar needs a VAE model');
+      const { mean, logVar } = model.encode(x, given(condition));
+      const both = new Float32Array(x.rows * 2 * L);
+      for (let i = 0; i < x.rows; i++) {
+        both.set(mean.data.subarray(i * L, (i + 1) * L), i * 2 * L);
+        both.set(logVar.data.subarray(i * L, (i + 1) * L), i * 2 * L + L);
+      }
+      codes = matrix(x.rows, 2 * L, both);
+      for (let j = 0; j < L; j++) names.push(`logvar_${j}`);
+    }
+    if (ext === '.npy') write(encodeNpy(codes));
+    else {
+      const lines = [names.join(',')];
+      for (let i = 0; i < codes.rows; i++) lines.push(Array.from(codes.data.subarray(i * codes.cols, (i + 1) * codes.cols), (v) => String(v)).join(','));
+      write(lines.join('\n') + '\n');
+    }
+    process.stdout.write(`wrote ${codes.rows} x ${codes.cols} codes to ${args.out}\n`);
+    model.dispose();
+  });
 }
 
 export function info(args: { model: string; json?: boolean }): void {

@@ -6,7 +6,7 @@ import { init } from '../backend/index.js';
 import '../node.js'; // registers the kernel threads for --threads
 import { WavaeError } from '../errors.js';
 import { MAX_CLASSES } from '../condition.js';
-import { MAX_PICTURE_SIDE, int, num } from './args.js';
+import { MAX_PICTURE_SIDE, MAX_UNITS, dimsArg, int, num } from './args.js';
 import { MAX_EPOCHS } from '../train/fit.js';
 import { MAX_IW_SAMPLES } from '../models/model.js';
 import { CONDITION_KINDS } from './condition.js';
@@ -19,7 +19,7 @@ import { train } from './train.js';
 const program = new Command('wavae')
   .description('Train and use autoencoders and VAEs (WebAssembly SIMD kernels).')
   .addOption(new Option('--backend <name>', 'kernel backend').choices(['wasm', 'js']))
-  .option('--threads <n>', 'kernel threads for the wasm backend (default: the cores, up to 4)', int(1))
+  .option('--threads <n>', 'kernel threads for the wasm backend (default: the cores, up to 4; at most 64)', int(1, 64))
   .showSuggestionAfterError(true)
   .configureOutput({ outputError: (text, write) => write(`wavae: ${text.replace(/^error: /, 'error: ').trimEnd()}\n`) });
 
@@ -54,6 +54,9 @@ const shapeOption = (dflt: string): Option => new Option('--shape <CxHxW>',
 /** The labels of --data (a conditional model's condition, the latent scatter plot's colours). */
 const labelsOption = (): Option => new Option('--labels <file>', 'labels of --data, one per row (IDX, .npy, .csv); without it, a conditional model reads X-labels-idx1-ubyte next to X-images-idx3-ubyte');
 const labelColumnOption = (): Option => new Option('--label-column <name|index>', 'a CSV column to leave out of the data (used as labels)');
+/** --header: whether a CSV's first row names the columns (the rule of parseCsv, stated in the README). */
+const headerOption = (): Option => new Option('--header <when>', "a CSV's first row names the columns: 'auto' when none of its cells is a number " +
+  "(and some cell is not empty), 'yes', or 'no'; a row read as data that is not all numbers is an error, never dropped").choices(['auto', 'yes', 'no']).default('auto');
 /** --label on the commands that read data: one class for every row of a conditional model. */
 const labelOption = (what: string): Option => new Option('--label <k>', `a conditional model's class for ${what} (default: the data's labels)`).argParser(int(0));
 
@@ -62,14 +65,15 @@ program.command('train')
   .addOption(dataOption('mnist'))
   .addOption(labelsOption())
   .addOption(labelColumnOption())
+  .addOption(headerOption())
   .option('--limit <n>', 'use the first n rows', int(1))
   .addOption(new Option('--model <kind>', 'model').choices(['vae', 'ae']).default('vae'))
   .addOption(new Option('--condition <what>', "a conditional model (CVAE) given 'labels': the data's class labels, one-hot (integers 0, 1, 2, ...)").choices([...CONDITION_KINDS]))
   .option('--classes <k>', 'the class count of --condition labels (default: the largest label + 1)', int(1, MAX_CLASSES))
-  .option('--hidden <sizes>', 'hidden layer sizes, e.g. 400 or 512,256 (the decoder mirrors them)')
+  .option('--hidden <sizes>', `hidden layer sizes, e.g. 400 or 512,256 (the decoder mirrors them; each at most ${MAX_UNITS})`, dimsArg)
   .option('--arch <conv|file.json>', "layers on the image shape [C, H, W]: 'conv' (two stride-2 convolutions, dense 256; mirrored, odd sizes given back with outputPadding) " +
     'or a JSON file { encoder, decoder? } of layer specs')
-  .option('--latent <n>', 'latent dimension', int(1))
+  .option('--latent <n>', `latent dimension (at most ${MAX_UNITS})`, int(1, MAX_UNITS))
   .addOption(new Option('--likelihood <kind>', 'VAE decoder').choices(['bernoulli', 'gaussian']))
   .option('--output-variance <v>', "Gaussian decoder variance: a number or 'learned'")
   .addOption(new Option('--loss <kind>', 'autoencoder loss').choices(['mse', 'bce']))
@@ -88,7 +92,7 @@ program.command('train')
   .option('--clip-norm <n>', 'clip gradients to this global norm', num(0))
   .option('--batch-size <n>', 'batch size', int(1))
   .option('--epochs <n>', `epochs (at most ${MAX_EPOCHS})`, int(1, MAX_EPOCHS))
-  .option('--seed <n>', 'seed', int(0), 1)
+  .option('--seed <n>', 'seed', int(0, 2 ** 32 - 1), 1)
   .option('--validation-split <f>', 'fraction of user data held out for validation (MNIST uses its test set)', num(0))
   .addOption(new Option('--scale <how>', 'input scaling (default: divide255 for byte data, else none)').choices([...SCALING_TYPES]))
   .addOption(shapeOption("the data's (IDX, .npy, MNIST)"))
@@ -103,6 +107,7 @@ program.command('eval')
   .requiredOption('--model <file>', 'model file (.safetensors)')
   .addOption(dataOption('mnist'))
   .addOption(labelColumnOption())
+  .addOption(headerOption())
   .addOption(labelsOption())
   .addOption(labelOption('every row'))
   .option('--limit <n>', 'use the first n rows', int(1))
@@ -114,7 +119,7 @@ program.command('sample')
   .description('a PNG grid of samples from a VAE; of a conditional VAE, of one class or a row per class')
   .requiredOption('--model <file>', 'model file')
   .option('--n <n>', 'number of samples (default: 64; with --grid-by-label, per class, default 8)', int(1, MAX_SAMPLES))
-  .option('--seed <n>', 'seed', int(0), 1)
+  .option('--seed <n>', 'seed', int(0, 2 ** 32 - 1), 1)
   .option('--cols <n>', `grid columns (at most ${MAX_PICTURE_SIDE})`, int(1, MAX_PICTURE_SIDE))
   .addOption(new Option('--label <k>', 'a conditional model: samples of class k').argParser(int(0)))
   .option('--grid-by-label', "a conditional model: one row per class, --n samples each, column j from the same code in every row (a conditional model's default)")
@@ -127,6 +132,7 @@ program.command('reconstruct')
   .requiredOption('--model <file>', 'model file')
   .addOption(dataOption('mnist'))
   .addOption(labelColumnOption())
+  .addOption(headerOption())
   .addOption(labelsOption())
   .addOption(labelOption('every row'))
   .option('--n <n>', `number of images (at most ${MAX_SAMPLES})`, int(1, MAX_SAMPLES), 16)
@@ -140,10 +146,11 @@ program.command('interpolate')
   .requiredOption('--model <file>', 'model file')
   .addOption(dataOption('mnist'))
   .addOption(labelColumnOption())
+  .addOption(headerOption())
   .addOption(labelsOption())
   .addOption(labelOption('both rows and the whole line (default: the rows\' labels, blended along the line)'))
   .option('--from <i>', 'first row', int(0), 0)
-  .option('--to <j>', 'second row', int(0), 1)
+  .option('--to <j>', 'second row', int(0, 2 ** 32 - 1), 1)
   .option('--steps <n>', `points on the line (at most ${MAX_PICTURE_SIDE})`, int(2, MAX_PICTURE_SIDE), 10)
   .option('--cols <n>', `grid columns (at most ${MAX_PICTURE_SIDE})`, int(1, MAX_PICTURE_SIDE))
   .addOption(shapeOption("the model file's"))
@@ -156,6 +163,7 @@ program.command('traverse')
   .option('--data <source>', 'take the base code from a row of this data (default: the zero code)')
   .option('--index <i>', 'row of --data for the base code', int(0), 0)
   .addOption(labelColumnOption())
+  .addOption(headerOption())
   .addOption(labelsOption())
   .addOption(new Option('--label <k>', "a conditional model's class to draw (default: the label of row --index of --data)").argParser(int(0)))
   .option('--dims <n>', `latent dimensions to show (default: up to 10; at most ${MAX_PICTURE_SIDE})`, int(1, MAX_PICTURE_SIDE))
@@ -171,6 +179,7 @@ program.command('encode')
   .addOption(dataOption())
   .requiredOption('--out <file>', 'codes.csv or codes.npy')
   .addOption(labelColumnOption())
+  .addOption(headerOption())
   .addOption(labelsOption())
   .addOption(labelOption('every row'))
   .option('--limit <n>', 'use the first n rows', int(1))

@@ -2,7 +2,6 @@
 // training log (JSON lines) and pictures into the output folder; with --condition labels, a
 // conditional model on the data's class labels, one-hot.
 import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { plot } from 'asciichart';
 import { WavaeError, checkKeys } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
@@ -15,7 +14,8 @@ import type { FitOptions } from '../train/fit.js';
 import type { OptimizerConfig } from '../train/optimizers.js';
 import type { ScheduleConfig } from '../train/schedules.js';
 import { HOW_TO_GIVE_LABELS, checkLabels, labelCondition, samplesByLabel } from './condition.js';
-import { loadData, writeFileAtomic, type Dataset } from './files.js';
+import { loadData, type Dataset } from './files.js';
+import { OutputSet } from './outputs.js';
 import { gridPng, lossSvg, normalQuantile, scatterPng, undrawable } from './images.js';
 import { architectureLine, given, latentCodes, modelMetadata, reconstructionPairs, type CliModel } from './model-file.js';
 import { TrainingProgress, progressMode, say } from './progress.js';
@@ -29,6 +29,8 @@ export interface TrainArgs {
   data: string;
   labels?: string;
   labelColumn?: string;
+  /** --header: a CSV's first row names the columns (auto, yes, no). */
+  header?: 'auto' | 'yes' | 'no';
   limit?: number;
   /** 'labels': a conditional model on the data's labels, one-hot. */
   condition?: string;
@@ -67,12 +69,29 @@ export interface TrainArgs {
   pictures: boolean;
 }
 
+/** The files train may write into --out: a run replaces the earlier run's set, these names included. */
+const TRAIN_OUTPUTS = ['model.safetensors', 'train-log.jsonl', 'loss.svg', 'samples.png', 'reconstructions.png', 'manifold.png', 'latent-scatter.png'];
+
+/**
+ * Trains and writes the output set into --out: the folder is made and checked before the data
+ * is read, every output name before training, and the set is written whole or not at all.
+ */
 export async function train(args: TrainArgs): Promise<void> {
+  const outputs = await OutputSet.prepare(args.out, '--out');
+  try {
+    await trainInto(outputs, args);
+  } catch (err) {
+    outputs.abandon();
+    throw err;
+  }
+}
+
+async function trainInto(outputs: OutputSet, args: TrainArgs): Promise<void> {
   const mode = progressMode(args);
   const recipe = args.arch === 'conv' ? CONV_RECIPE : DEFAULT_RECIPE; // --arch conv: the conv recipe's training too (measured in bench/results/*quality-conv*)
   if (args.condition !== undefined && args.condition !== 'labels') throw new WavaeError('INVALID_OPTION', `--condition must be 'labels', got ${JSON.stringify(args.condition)}`);
   if (args.classes !== undefined && args.condition === undefined) throw new WavaeError('INVALID_OPTION', '--classes needs --condition labels');
-  const data = await loadData(args.data, { labels: args.labels, labelColumn: args.labelColumn, limit: args.limit, findLabels: args.condition === 'labels' });
+  const data = await loadData(args.data, { labels: args.labels, labelColumn: args.labelColumn, header: args.header, limit: args.limit, findLabels: args.condition === 'labels' });
   const classes = args.condition === 'labels' ? conditionClasses(data, args.classes) : null;
   const shape = args.shape ? parseShape(args.shape, data.x.cols) : data.shape;
   if (args.shape && shape) checkImageShape(shape, data.x.cols, `--shape ${args.shape}`, 'the data has', 'columns');
@@ -127,6 +146,10 @@ export async function train(args: TrainArgs): Promise<void> {
   say(mode, `wavae train: ${model.kind} ${architectureLine(model)}${classes !== null ? ` given ${classes} classes (labels of ${data.labelsFrom})` : ''} on ${data.source} (${trainX.rows} rows${valX ? `, ${valX.rows} for validation` : ''}), ` +
     `${epochs} epochs of batch ${batchSize}, ${backendSummary(model)}`);
 
+  const tooBig = shape && undrawable(shape);
+  const drawn = args.pictures && shape !== null && !tooBig;
+  outputs.expect(['model.safetensors', 'train-log.jsonl', 'loss.svg', ...(drawn ? pictureNames(model, classes) : [])], TRAIN_OUTPUTS);
+
   const progress = new TrainingProgress(mode, epochs, Math.ceil(trainX.rows / batchSize));
   const log: Record<string, number>[] = [];
   const t0 = performance.now();
@@ -150,24 +173,19 @@ export async function train(args: TrainArgs): Promise<void> {
     progress.stop();
   }
 
-  const out = args.out;
-  const files: string[] = [];
-  const write = async (name: string, bytes: Uint8Array | string): Promise<void> => {
-    await writeFileAtomic(path.join(out, name), bytes);
-    files.push(path.join(out, name));
-  };
-  await write('model.safetensors', model.save({ metadata: modelMetadata(scaling, shape, data.source, classes) }));
-  await write('train-log.jsonl', log.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const set: [string, Uint8Array | string][] = [];
+  set.push(['model.safetensors', model.save({ metadata: modelMetadata(scaling, shape, data.source, classes) })]);
+  set.push(['train-log.jsonl', log.map((r) => JSON.stringify(r)).join('\n') + '\n']);
   const series = [{ name: 'train loss', values: log.map((r) => r.loss) }];
   if (valX) series.push({ name: data.test ? 'test loss' : 'validation loss', values: log.map((r) => r.valLoss) });
-  await write('loss.svg', lossSvg(series, `${model.kind} on ${data.source}: loss (nats per sample) by epoch`));
-  const tooBig = shape && undrawable(shape);
+  set.push(['loss.svg', lossSvg(series, `${model.kind} on ${data.source}: loss (nats per sample) by epoch`)]);
   if (args.pictures && shape && tooBig) say(mode, `wavae train: ${tooBig}`);
-  if (args.pictures && shape && !tooBig) {
+  if (drawn) {
     const [x, labels, condition] = valX ? [valX, valLabels, valCondition] : [trainX, trainLabels, trainCondition];
-    for (const [name, bytes] of pictures(model, scaling, shape, x, labels, condition, classes, args.seed)) await write(name, bytes);
+    set.push(...pictures(model, scaling, shape, x, labels, condition, classes, args.seed));
   }
   const final = valX ? model.evaluate(valX, given(valCondition)) : null;
+  const files = outputs.write(set);
   if (mode === 'json') {
     process.stdout.write(JSON.stringify({ event: 'done', files, ...(final ? { validation: final } : {}), seconds: (performance.now() - t0) / 1000 }) + '\n');
   } else if (mode !== 'quiet') {
@@ -176,6 +194,13 @@ export async function train(args: TrainArgs): Promise<void> {
     say(mode, `wrote ${files.join(', ')}`);
   }
   model.dispose();
+}
+
+/** The names of the pictures that pictures() draws for this model (checked before training). */
+function pictureNames(model: CliModel, classes: number | null): string[] {
+  const names = 'sample' in model ? ['samples.png', 'reconstructions.png'] : ['reconstructions.png'];
+  if (model.latentDim === 2) names.push(...(classes === null ? ['manifold.png'] : []), 'latent-scatter.png');
+  return names;
 }
 
 /** The most classes a conditional model's samples.png shows (a row each). */

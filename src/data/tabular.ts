@@ -1,7 +1,7 @@
 // Readers for the user's own data, from text or bytes (no file access here): CSV with an
 // optional header and label column, JSON arrays of rows, and NumPy .npy (float32, float64,
-// uint8). Errors name the line and column (CSV), the index (JSON) or the header field (.npy).
-import { WavaeError } from '../errors.js';
+// uint8). Errors name the line and column (CSV and JSON) or the element (.npy); tables are bounded in columns and values.
+import { WavaeError, type WavaeErrorCode } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
 
 /** Parsed rows, with the label column (if any) split off. */
@@ -13,7 +13,16 @@ export interface Table {
   shape: number[] | null;
 }
 
-/** CSV options: header 'auto' treats a first line with a non-numeric cell as a header. */
+/** The most columns of a CSV or JSON table, checked as the first row is read (wider rows: .npy). */
+export const MAX_TABLE_COLUMNS = 1 << 16;
+
+/** The most values (rows x columns) of a CSV or JSON table: 1 GiB of float32. */
+export const MAX_TABLE_VALUES = 2 ** 28;
+
+/**
+ * CSV options. header 'auto' (the default): the first row is a header when none of its cells is
+ * a number and some cell is not empty (`x1,x2,label`, or pandas' `,a,b`); otherwise it is data.
+ */
 export interface CsvOptions {
   header?: boolean | 'auto';
   /** A column to split off as labels: its name (with a header) or 0-based index. */
@@ -22,87 +31,255 @@ export interface CsvOptions {
   name?: string;
 }
 
-/** Parses CSV text of numbers (comma separated; quotes around cells are allowed). */
+/** A decimal number as CSV and JSON files write them: 3, -0.5, .5, 1e-3, 1.5E+38. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** NaN and the infinities as NumPy, pandas and JavaScript write them. */
+const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
+
+/** A cell that is a number, finite or not (so that a first row of `nan,1` is data, not a header). */
+const isNumberCell = (cell: string): boolean => DECIMAL.test(cell) || NON_FINITE.test(cell);
+
+/**
+ * The value of a decimal number, or the error at `where` (file:line:column) for a number that is
+ * NaN, infinite or beyond float32 (1e39 would become Infinity when stored) and for anything else.
+ */
+function cellValue(cell: string, where: string, hint = ''): number {
+  if (DECIMAL.test(cell)) {
+    const v = Number(cell);
+    if (Number.isFinite(Math.fround(v))) return v;
+    throw new WavaeError('NON_FINITE_INPUT', `${where}: ${cell} is beyond float32 (at most ±3.4028235e38)${hint}`);
+  }
+  if (NON_FINITE.test(cell)) throw new WavaeError('NON_FINITE_INPUT', `${where}: ${JSON.stringify(cell)} is not a finite number${hint}`);
+  throw new WavaeError('INVALID_OPTION', `${where}: ${cell === '' ? 'an empty cell; every cell of a data row holds a number' : `${JSON.stringify(cell.length > 40 ? cell.slice(0, 40) + '...' : cell)} is not a finite number`}${hint}`);
+}
+
+/** Values of a table, row by row, in a Float32Array that grows; rows x columns bounded by MAX_TABLE_VALUES. */
+class TableValues {
+  data = new Float32Array(0);
+  rows = 0;
+  constructor(readonly cols: number, private readonly name: string) {}
+
+  /** Room for one more row (`where` it starts, for the error), or OUT_OF_MEMORY past the bound. */
+  grow(where: () => string): Float32Array {
+    const need = (this.rows + 1) * this.cols;
+    if (need > MAX_TABLE_VALUES) {
+      throw new WavaeError('OUT_OF_MEMORY', `${where()}: more than ${MAX_TABLE_VALUES} values (rows x columns) in ${this.name}; wavae reads tables of at most that (1 GiB of float32)`);
+    }
+    if (need > this.data.length) {
+      const next = new Float32Array(Math.min(Math.max(need, 2 * this.data.length, 1024), MAX_TABLE_VALUES));
+      next.set(this.data);
+      this.data = next;
+    }
+    return this.data;
+  }
+
+  matrix(): Matrix {
+    return matrix(this.rows, this.cols, this.data.slice(0, this.rows * this.cols));
+  }
+}
+
+/**
+ * The rows of CSV text, one at a time (RFC 4180 quoting: `"1,5"` is one cell, `""` inside quotes
+ * is a quote, a quoted cell may span lines; \n or \r\n ends a row). Cells are trimmed; blank
+ * lines are skipped; a row of more than MAX_TABLE_COLUMNS cells stops the reading at once.
+ */
+class CsvRows {
+  private pos = 0;
+  /** The line the last row started on, from 1. */
+  line = 0;
+  private nextLine = 1;
+  constructor(private readonly text: string, private readonly name: string) {}
+
+  next(): string[] | null {
+    const t = this.text;
+    const n = t.length;
+    for (;;) {
+      if (this.pos >= n) return null;
+      this.line = this.nextLine;
+      const cells: string[] = [];
+      let quoted = false;
+      for (;;) {
+        let i = this.pos;
+        while (i < n && (t.charCodeAt(i) === 32 || t.charCodeAt(i) === 9)) i++;
+        let end: number;
+        quoted = t.charCodeAt(i) === 34;
+        if (quoted) {
+          let close = t.indexOf('"', i + 1);
+          while (close >= 0 && t.charCodeAt(close + 1) === 34) close = t.indexOf('"', close + 2);
+          if (close < 0) throw new WavaeError('CORRUPT_FILE', `${this.name}:${this.line}:${cells.length + 1}: a quote that is never closed`);
+          const inner = t.slice(i + 1, close);
+          for (let k = inner.indexOf('\n'); k >= 0; k = inner.indexOf('\n', k + 1)) this.nextLine++;
+          cells.push(inner.replaceAll('""', '"').trim());
+          end = close + 1;
+          while (end < n && (t.charCodeAt(end) === 32 || t.charCodeAt(end) === 9 || t.charCodeAt(end) === 13)) end++;
+          if (end < n && t.charCodeAt(end) !== 44 && t.charCodeAt(end) !== 10) {
+            throw new WavaeError('CORRUPT_FILE', `${this.name}:${this.line}:${cells.length}: text after the closing quote`);
+          }
+        } else {
+          end = i;
+          while (end < n && t.charCodeAt(end) !== 44 && t.charCodeAt(end) !== 10) end++;
+          cells.push(t.slice(i, end).trim());
+        }
+        if (cells.length > MAX_TABLE_COLUMNS) {
+          throw new WavaeError('OUT_OF_MEMORY', `${this.name}:${this.line}: more than ${MAX_TABLE_COLUMNS} columns; wavae reads CSV rows of at most ${MAX_TABLE_COLUMNS} values (store wider rows as .npy)`);
+        }
+        this.pos = end + 1;
+        if (end >= n || t.charCodeAt(end) === 10) break;
+      }
+      this.nextLine++;
+      if (cells.length === 1 && cells[0] === '' && !quoted) continue; // a blank line
+      return cells;
+    }
+  }
+}
+
+/**
+ * Parses CSV text of numbers, comma separated, quotes allowed (RFC 4180). With header 'auto',
+ * the first row is a header when none of its cells is a number and some cell is not empty.
+ * Every data cell must be a decimal number within float32: an empty cell, text, NaN, an
+ * infinity or 1e39 is an error at its line and column; no row is dropped or guessed at.
+ */
 export function parseCsv(text: string, options: CsvOptions = {}): Table {
   const name = options.name ?? 'CSV';
-  const lines = text.split(/\r?\n/);
-  const split = (line: string): string[] => line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim());
-  let first = 0;
-  while (first < lines.length && lines[first].trim() === '') first++;
-  if (first === lines.length) throw new WavaeError('SHAPE_MISMATCH', `${name}: no data rows`);
-  let columns: string[] | null = null;
-  const head = split(lines[first]);
-  const hasHeader = options.header === 'auto' || options.header === undefined ? head.some((c) => c === '' || !isNumeric(c)) : options.header;
-  if (hasHeader) {
-    columns = head;
-    first++;
+  const reader = new CsvRows(text, name);
+  const first = reader.next();
+  if (first === null) throw new WavaeError('SHAPE_MISMATCH', `${name}: no data rows`);
+  const firstLine = reader.line;
+  const header = options.header ?? 'auto';
+  const hasHeader = header === 'auto' ? !first.some(isNumberCell) && first.some((c) => c !== '') : header;
+  const columns = hasHeader ? first : null;
+  let row = hasHeader ? reader.next() : first;
+  if (row === null) throw new WavaeError('SHAPE_MISMATCH', `${name}: a header (line ${firstLine}) and no data rows`);
+  const width = row.length;
+  if (columns && columns.length !== width) {
+    throw new WavaeError('SHAPE_MISMATCH', `${name}:${reader.line}: ${width} columns, the header (line ${firstLine}) has ${columns.length}`);
   }
   let labelIndex = -1;
   if (options.labelColumn !== undefined) {
-    if (typeof options.labelColumn === 'number') labelIndex = options.labelColumn;
-    else if (columns) labelIndex = columns.indexOf(options.labelColumn);
-    if (labelIndex < 0 || (columns && labelIndex >= columns.length)) {
-      throw new WavaeError('INVALID_OPTION', `${name}: no label column ${JSON.stringify(options.labelColumn)}${columns ? ` (columns: ${columns.slice(0, 10).join(', ')}${columns.length > 10 ? ', ...' : ''})` : ''}`);
+    labelIndex = typeof options.labelColumn === 'number' ? options.labelColumn : columns ? columns.indexOf(options.labelColumn) : -1;
+    if (labelIndex < 0 || labelIndex >= width) {
+      const what = typeof options.labelColumn === 'number' ? `${width} columns, counted from 0` : columns ? `columns: ${columns.slice(0, 10).join(', ')}${columns.length > 10 ? ', ...' : ''}` : 'no header row names the columns';
+      throw new WavaeError('INVALID_OPTION', `${name}: no label column ${JSON.stringify(options.labelColumn)} (${what})`);
     }
   }
-  const values: number[] = [];
-  const labels: number[] = [];
-  let width = -1;
-  let rows = 0;
-  for (let i = first; i < lines.length; i++) {
-    if (lines[i].trim() === '') continue;
-    const cells = split(lines[i]);
-    if (width < 0) width = cells.length;
-    if (cells.length !== width) {
-      throw new WavaeError('SHAPE_MISMATCH', `${name}:${i + 1}: ${cells.length} columns, expected ${width} like the first row`);
-    }
-    for (let j = 0; j < cells.length; j++) {
-      const v = Number(cells[j]);
-      if (cells[j] === '' || !Number.isFinite(v)) {
-        throw new WavaeError(cells[j] !== '' && isNumeric(cells[j]) ? 'NON_FINITE_INPUT' : 'INVALID_OPTION',
-          `${name}:${i + 1}:${j + 1}: ${JSON.stringify(cells[j])} is not a finite number`);
-      }
-      if (j === labelIndex) labels.push(v);
-      else values.push(v);
-    }
-    rows++;
-  }
-  if (labelIndex >= width) throw new WavaeError('INVALID_OPTION', `${name}: label column ${labelIndex} does not exist (${width} columns)`);
   const cols = width - (labelIndex >= 0 ? 1 : 0);
   if (cols < 1) throw new WavaeError('SHAPE_MISMATCH', `${name}: no feature columns`);
+  // a first row read as data under 'auto' because it has numbers: say how to read it as a header
+  const firstRowHint = header === 'auto' ? ` (line ${firstLine} is read as data because it has numbers; --header yes reads it as a header)` : '';
+  const values = new TableValues(cols, name);
+  const labels: number[] = [];
+  do {
+    const line = reader.line;
+    if (row.length !== width) throw new WavaeError('SHAPE_MISMATCH', `${name}:${line}: ${row.length} columns, expected ${width} like the first row`);
+    const data = values.grow(() => `${name}:${line}`);
+    const hint = line === firstLine ? firstRowHint : '';
+    let at = values.rows * cols;
+    for (let j = 0; j < width; j++) {
+      const v = cellValue(row[j], `${name}:${line}:${j + 1}`, hint);
+      if (j === labelIndex) labels.push(v);
+      else data[at++] = v;
+    }
+    values.rows++;
+    row = reader.next();
+  } while (row !== null);
   return {
-    x: matrix(rows, cols, Float32Array.from(values)),
+    x: values.matrix(),
     labels: labelIndex >= 0 ? Float64Array.from(labels) : null,
     columns: columns ? columns.filter((_, j) => j !== labelIndex) : null,
     shape: null,
   };
 }
 
-function isNumeric(s: string): boolean {
-  return s !== '' && !Number.isNaN(Number(s));
-}
+/** A number as JSON writes it (RFC 8259): -0.5, 3, 1e-3; no +, no leading dot or zeros. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
-/** Parses JSON: an array of equal-length arrays of finite numbers. */
+/** A character of a number or a bare word (null, true, NaN): letters, digits, '.', '+', '-', '_'. */
+const isTokenChar = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 46 || c === 43 || c === 45 || c === 95;
+
+/**
+ * Parses JSON: an array of equal-length arrays of finite numbers, read in one pass that builds
+ * no JS array (so deep nesting cannot overflow the stack, and memory follows the values).
+ * Errors name the line and column of the input.
+ */
 export function parseJsonRows(text: string, name = 'JSON'): Table {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new WavaeError('CORRUPT_FILE', `${name}: not valid JSON (${(err as Error).message})`);
+  const n = text.length;
+  let pos = 0;
+  /** file:line:column of an offset (counted only for an error). */
+  const where = (at: number): string => {
+    let line = 1;
+    let lineStart = 0;
+    for (let k = text.indexOf('\n'); k >= 0 && k < at; k = text.indexOf('\n', k + 1)) {
+      line++;
+      lineStart = k + 1;
+    }
+    return `${name}:${line}:${at - lineStart + 1}`;
+  };
+  const fail = (code: WavaeErrorCode, at: number, what: string): WavaeError => new WavaeError(code, `${where(at)}: ${what}`);
+  const found = (at: number): string => {
+    if (at >= n) return 'the end of the file';
+    const c = text[at];
+    return c === '[' ? 'an array' : c === '{' ? 'an object' : c === '"' ? 'a string' : JSON.stringify(text.slice(at, at + 12).split(/[\s,\]]/)[0] || c);
+  };
+  const space = (): void => {
+    for (let c = text.charCodeAt(pos); c === 32 || c === 10 || c === 13 || c === 9; c = text.charCodeAt(++pos));
+  };
+  const SHAPE = 'expected an array of rows of numbers, like [[1, 2], [3, 4]]';
+  space();
+  if (text[pos] !== '[') throw fail('SHAPE_MISMATCH', pos, `${found(pos)}; ${SHAPE}`);
+  pos++;
+  space();
+  if (text[pos] === ']') throw fail('SHAPE_MISMATCH', pos, `no rows; ${SHAPE}`);
+  let values: TableValues | null = null;
+  let row = new Float32Array(16);
+  for (;;) {
+    space();
+    const rowStart = pos;
+    if (text[pos] !== '[') throw fail('SHAPE_MISMATCH', pos, `${found(pos)} where a row (an array of numbers) was expected; ${SHAPE}`);
+    pos++;
+    let count = 0;
+    space();
+    if (text[pos] === ']') throw fail('SHAPE_MISMATCH', rowStart, 'an empty row');
+    for (;;) {
+      space();
+      const start = pos;
+      while (pos < n && isTokenChar(text.charCodeAt(pos))) pos++;
+      const token = text.slice(start, pos);
+      if (token === '') throw fail(text[start] === '[' || text[start] === '{' ? 'SHAPE_MISMATCH' : 'CORRUPT_FILE', start, `${found(start)} where a number was expected (rows hold numbers)`);
+      if (JSON_NUMBER.test(token)) {
+        const v = Number(token);
+        if (!Number.isFinite(Math.fround(v))) throw fail('NON_FINITE_INPUT', start, `${token} is beyond float32 (at most ±3.4028235e38)`);
+        if (count === row.length) {
+          if (count >= MAX_TABLE_COLUMNS) throw fail('OUT_OF_MEMORY', rowStart, `a row of more than ${MAX_TABLE_COLUMNS} values; wavae reads rows of at most ${MAX_TABLE_COLUMNS} (store wider rows as .npy)`);
+          const next = new Float32Array(2 * row.length);
+          next.set(row);
+          row = next;
+        }
+        row[count++] = v;
+      } else if (NON_FINITE.test(token)) {
+        throw fail('NON_FINITE_INPUT', start, `${token} is not a finite number (nor JSON)`);
+      } else {
+        throw fail('CORRUPT_FILE', start, `${JSON.stringify(token.slice(0, 40))} where a number was expected`);
+      }
+      space();
+      if (text[pos] === ',') pos++;
+      else if (text[pos] === ']') break;
+      else throw fail('CORRUPT_FILE', pos, `${found(pos)} where ',' or ']' was expected`);
+    }
+    pos++;
+    values ??= new TableValues(count, name);
+    if (count !== values.cols) throw fail('SHAPE_MISMATCH', rowStart, `a row of ${count} values, expected ${values.cols} like the first row`);
+    const data = values.grow(() => where(rowStart));
+    data.set(row.subarray(0, count), values.rows * count);
+    values.rows++;
+    space();
+    if (text[pos] === ',') pos++;
+    else if (text[pos] === ']') break;
+    else throw fail('CORRUPT_FILE', pos, `${found(pos)} where ',' or ']' was expected after a row`);
   }
-  if (!Array.isArray(data) || data.length === 0 || !Array.isArray(data[0])) {
-    throw new WavaeError('SHAPE_MISMATCH', `${name}: expected a non-empty array of rows (arrays of numbers)`);
-  }
-  const cols = (data[0] as unknown[]).length;
-  const out = new Float32Array(data.length * cols);
-  data.forEach((row: unknown, i: number) => {
-    if (!Array.isArray(row) || row.length !== cols) throw new WavaeError('SHAPE_MISMATCH', `${name}: row ${i} has ${Array.isArray(row) ? row.length : 'no'} values, expected ${cols}`);
-    row.forEach((v: unknown, j: number) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new WavaeError('NON_FINITE_INPUT', `${name}: row ${i}, column ${j}: ${JSON.stringify(v)} is not a finite number`);
-      out[i * cols + j] = v;
-    });
-  });
-  return { x: matrix(data.length, cols, out), labels: null, columns: null, shape: null };
+  pos++;
+  space();
+  if (pos < n) throw fail('CORRUPT_FILE', pos, `${found(pos)} after the array of rows`);
+  return { x: values.matrix(), labels: null, columns: null, shape: null };
 }
 
 /** Parses a NumPy .npy file of float32, float64 or uint8, C order, shape (n,), (n, d), (n, h, w) or (n, c, h, w). */
@@ -141,6 +318,7 @@ export function parseNpy(bytes: Uint8Array, name = '.npy'): Table {
   for (let i = 0; i < count; i++) {
     const v = t.get(dataStart + i * t.size);
     if (!Number.isFinite(v)) throw new WavaeError('NON_FINITE_INPUT', `${name}: element ${i} is ${v}`);
+    if (!Number.isFinite(Math.fround(v))) throw new WavaeError('NON_FINITE_INPUT', `${name}: element ${i} is ${v}, beyond float32 (at most ±3.4028235e38)`);
     out[i] = v;
   }
   const n = shape[0];
