@@ -13,6 +13,7 @@ export type { VAEOptions } from './models/vae.js';
 export { Autoencoder } from './models/autoencoder.js';
 export type { AutoencoderOptions, Denoise } from './models/autoencoder.js';
 export type { EvalResult, ConditionOption } from './models/model.js';
+export type { AnomalyResult, CalibrateOptions, Calibration, ScoreMethod, ScoreOptions } from './models/scores.js';
 export type { FitOptions, History, Logs } from './train/fit.js';
 export type { OptimizerConfig } from './train/optimizers.js';
 export type { ScheduleConfig } from './train/schedules.js';

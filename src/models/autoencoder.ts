@@ -13,7 +13,8 @@ import type { Rng } from '../random.js';
 import {
   COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, inferredCondition, type Architecture,
 } from './architecture.js';
-import { Model, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
+import { scoreSettings, type ScoreOptions } from './scores.js';
+import { Model, checkScores, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Input corruption for a denoising autoencoder (training only). */
 export type Denoise = { type: 'gaussian'; std: number } | { type: 'mask'; prob: number };
@@ -162,6 +163,20 @@ export class Autoencoder extends Model {
     }, cond);
     const loss = total / data.rows;
     return { loss, reconstruction: loss, kl: 0 };
+  }
+
+  /** One anomaly score per row: the row's reconstruction loss (method 'reconstruction', the only one of an autoencoder; no corruption). */
+  score(x: Matrix | Float32Array, options: ScoreOptions = {}): Float64Array {
+    const data = asMatrix('score: x', x, this.inputDim);
+    scoreSettings('score', options, false, this.seed, 1);
+    const cond = this.conditionOf('score', options, data.rows);
+    const scores = new Float64Array(data.rows);
+    this.forEachChunk(data, (n) => this.p.target.rows(n), (start, n) => {
+      const code = this.encoder.forward(this.be, this.p.enc, this.p.target.rows(n), n, this.cond(n));
+      this.reconstructionLoss(null, this.decoder.forward(this.be, this.p.dec, code, n, this.cond(n)), n);
+      scores.set(this.be.read(this.p.rowRecon.rows(n)), start);
+    }, cond);
+    return checkScores(scores);
   }
 
   /** Codes (n, latentDim). */

@@ -5,6 +5,7 @@ import { WavaeError } from '../errors.js';
 import { checkTensors, decodeModelFile, type ModelFile } from '../io/model-file.js';
 import { Optimizer, optimizerStateNames, resolveOptimizer } from '../train/optimizers.js';
 import type { Model } from './model.js';
+import { parseCalibration } from './scores.js';
 import { MODEL_KINDS, modelKind, type AnyModel, type ModelKind } from './registry.js';
 
 /** Options of load(). */
@@ -45,6 +46,7 @@ export function loadModel(bytes: Uint8Array, options: LoadOptions = {}): AnyMode
     model.setParameters(Object.fromEntries(expected.map((t) => [t.name, file.tensors[t.name].data])));
     model.epochsTrained = file.epochsTrained;
     if (file.optimizer) restoreOptimizer(model, file.optimizer);
+    if (file.metadata.calibration !== undefined) model.calibration = parseCalibration(file.metadata.calibration, model.kind === 'vae');
   } catch (err) {
     model.dispose();
     if (err instanceof WavaeError && err.code === 'NON_FINITE_INPUT') throw new WavaeError('CORRUPT_FILE', `load: ${err.message}`);

@@ -4,7 +4,7 @@
 // setParameters(), fit(), save() and dispose(). A model is Trainable (train/trainable.ts).
 import { getBackend, type Act, type Backend, type Buf } from '../backend/index.js';
 import { checkCondition } from '../condition.js';
-import { WavaeError } from '../errors.js';
+import { WavaeError, checkKeys } from '../errors.js';
 import { firstNonFinite, matrix, type Matrix } from '../matrix.js';
 import type { Shape } from '../nn/layer.js';
 import type { Rows } from '../nn/rows.js';
@@ -17,6 +17,7 @@ import { fit, type FitOptions, type History } from '../train/fit.js';
 import { optimizerConfigOf, type Optimizer } from '../train/optimizers.js';
 import type { EvalResult, StepLosses, Trainable } from '../train/trainable.js';
 import type { Architecture } from './architecture.js';
+import { calibrationQuantile, calibrationText, quantileOf, scoreSettings, type AnomalyResult, type CalibrateOptions, type Calibration, type ScoreOptions } from './scores.js';
 
 export type { EvalResult, StepLosses } from '../train/trainable.js';
 
@@ -47,6 +48,15 @@ export function checkOutputs(where: string, values: Float32Array, cols: number, 
   const row = Math.floor(bad / cols);
   throw new WavaeError('NON_FINITE_OUTPUT', `${where}: row ${first + row} gives ${values[bad]} at column ${bad - row * cols}: ` +
     'a value overflowed float32 inside the model (inputs far outside the scale it was trained on?)');
+}
+
+/** The scores, after NON_FINITE_OUTPUT for the first that is not finite (naming its row). */
+export function checkScores(scores: Float64Array): Float64Array {
+  const bad = scores.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new WavaeError('NON_FINITE_OUTPUT', `score: row ${bad} gives ${scores[bad]}: a value overflowed float32 inside the model (inputs far outside the scale it was trained on?)`);
+  }
+  return scores;
 }
 
 /** Floats a plan would allocate (with alignment), measured by building it on a counting stub. */
@@ -121,6 +131,9 @@ export abstract class Model implements Trainable {
   readonly activation: Act;
   readonly weightDecay: number;
   readonly seed: number;
+
+  /** The anomaly threshold calibrate() computed (or the model file carried), or null. */
+  calibration: Calibration | null = null;
 
   /** The model file format version that describes this architecture. */
   private readonly formatVersion: number;
@@ -319,6 +332,37 @@ export abstract class Model implements Trainable {
   }
 
   /** Number of trainable parameters. */
+  /** One anomaly score per row (higher: less like the training data); see ScoreOptions. */
+  abstract score(x: Matrix | Float32Array, options?: ScoreOptions): Float64Array;
+
+  /**
+   * Scores normal data and keeps the `quantile` of its scores (0.99 by default) as the model's
+   * anomaly threshold, with the method and draws it was computed with; save() writes it into
+   * the file (metadata "calibration"), load() reads it back.
+   */
+  calibrate(normal: Matrix | Float32Array, options: CalibrateOptions = {}): Calibration {
+    const o = (typeof options === 'object' && options !== null ? options : {}) as CalibrateOptions;
+    const { quantile: q, ...scoreOptions } = o;
+    const quantile = calibrationQuantile('calibrate', q);
+    const settings = scoreSettings('calibrate', options, this.kind === 'vae', this.seed, MAX_IW_SAMPLES, ['quantile']);
+    const scores = this.score(normal, scoreOptions);
+    this.calibration = {
+      threshold: quantileOf(scores, quantile), quantile, method: settings.method,
+      samples: settings.method === 'iw' ? settings.samples : null, rows: scores.length,
+    };
+    return { ...this.calibration };
+  }
+
+  /** Scores x as calibrate() did and holds the scores to the threshold: anomaly[i] is scores[i] > threshold. */
+  isAnomaly(x: Matrix | Float32Array, options: { condition?: Matrix | Float32Array } = {}): AnomalyResult {
+    const c = this.calibration;
+    if (!c) throw new WavaeError('INVALID_OPTION', 'isAnomaly: the model has no threshold: call calibrate(normalData) first (or load a file saved after it)');
+    if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', 'isAnomaly: options must be an object');
+    checkKeys('isAnomaly', options, ['condition']);
+    const scores = this.score(x, { method: c.method, ...(c.samples !== null ? { samples: c.samples } : {}), ...options });
+    return { scores, threshold: c.threshold, anomaly: Array.from(scores, (v) => v > c.threshold) };
+  }
+
   get parameterCount(): number {
     return this.layout.size;
   }
@@ -344,7 +388,8 @@ export abstract class Model implements Trainable {
     const optimizer = options.optimizer && opt
       ? { config: optimizerConfigOf(opt.config), step: opt.step, state: Object.fromEntries(Object.entries(opt.state).map(([name, buf]) => [name, this.be.read(buf)])) }
       : null;
-    return encodeModelFile({ kind: this.kind, formatVersion: this.formatVersion, config: this.config(), tensors, epochsTrained: this.epochsTrained, optimizer }, options.metadata);
+    const metadata = this.calibration ? { ...options.metadata, calibration: calibrationText(this.calibration) } : options.metadata;
+    return encodeModelFile({ kind: this.kind, formatVersion: this.formatVersion, config: this.config(), tensors, epochsTrained: this.epochsTrained, optimizer }, metadata);
   }
 
   /** Frees the model's memory in the backend heap; the model cannot be used afterwards. */

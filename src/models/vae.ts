@@ -13,7 +13,8 @@ import { Rng, deriveSeed } from '../random.js';
 import {
   COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, inferredCondition, type Architecture,
 } from './architecture.js';
-import { MAX_IW_SAMPLES, Model, checkOutputs, checkResultSize, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
+import { rowSeed, scoreSettings, type ScoreOptions } from './scores.js';
+import { MAX_IW_SAMPLES, Model, checkOutputs, checkResultSize, checkScores, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Options of new VAE(...). */
 export interface VAEOptions {
@@ -317,6 +318,56 @@ export class VAE extends Model {
     if (cond) this.be.write(this.cond(n) as Buf, cond.data);
     const losses = this.trainStep(n, null, Infinity);
     return { loss: losses.objective, reconstruction: losses.reconstruction, kl: losses.kl, grads: this.store.read('grads') };
+  }
+
+  /**
+   * One anomaly score per row (higher: less like the training data), in nats: 'elbo' (the
+   * default) -ELBO of the row with one z ~ q(z|x); 'reconstruction' the decoder NLL at the
+   * posterior mean; 'iw' -logLikelihood with `samples` draws. A row's draws follow from the seed
+   * and the row's values, so it scores the same alone or in any batch (up to the float32
+   * rounding of another batch size, 1e-6 relative).
+   */
+  score(x: Matrix | Float32Array, options: ScoreOptions = {}): Float64Array {
+    const data = asMatrix('score: x', x, this.inputDim);
+    const s = scoreSettings('score', options, true, this.seed, MAX_IW_SAMPLES);
+    const cond = this.conditionOf('score', options, data.rows);
+    const scores = new Float64Array(data.rows);
+    const L = this.latentDim;
+    if (s.method === 'iw') {
+      const D = this.inputDim;
+      const C = this.conditionDim;
+      for (let i = 0; i < data.rows; i++) {
+        const row = matrix(1, D, data.data.subarray(i * D, (i + 1) * D));
+        const c = cond ? { condition: matrix(1, C, cond.data.subarray(i * C, (i + 1) * C)) } : {};
+        try {
+          scores[i] = -this.logLikelihood(row, { samples: s.samples, seed: rowSeed(s.seed, data, i, cond), ...c })[0];
+        } catch (err) {
+          if (err instanceof WavaeError && err.code === 'NON_FINITE_OUTPUT') throw new WavaeError('NON_FINITE_OUTPUT', `score: row ${i}: ${err.message.replace(/^logLikelihood: row 0 /, '')}`);
+          throw err;
+        }
+      }
+      return scores;
+    }
+    const eps = new Float32Array(this.inferencePlan(data.rows) * L);
+    this.forEachChunk(data, (n) => this.p.x.rows(n), (start, n) => {
+      const p = this.p;
+      this.encodeRows(n);
+      if (s.method === 'reconstruction') this.be.copy_f32(p.z.rows(n), p.mean.rows(n));
+      else {
+        for (let r = 0; r < n; r++) new Rng(rowSeed(s.seed, data, start + r, cond)).fillNormal(eps, r * L, L);
+        this.be.write(p.eps.rows(n), eps.subarray(0, n * L));
+        this.be.reparam_f32(p.z.rows(n), p.mean.rows(n), p.logVar.rows(n), p.eps.rows(n));
+      }
+      this.reconstructionLoss(null, this.decodeRows(n), n);
+      const recon = this.be.read(p.rowRecon.rows(n));
+      let kl: Float32Array | null = null;
+      if (s.method === 'elbo') {
+        this.be.kl_normal_f32(null, null, p.rowKl.rows(n), p.mean.rows(n), p.logVar.rows(n), n, L, 1);
+        kl = this.be.read(p.rowKl.rows(n));
+      }
+      for (let r = 0; r < n; r++) scores[start + r] = recon[r] + (kl ? kl[r] : 0);
+    }, cond);
+    return checkScores(scores);
   }
 
   /**
