@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only gemm|kernels|train|conv|inference|startup]: every suite in one
+// npm run bench [-- --quick] [-- --only gemm|kernels|train|conv|inference|serve|startup]: every suite in one
 // process, one run; prints the tables and (all but --quick runs) writes bench/results/<date>-<hhmm>-<cpu>-<cores>c[-suite].{json,md}.
 // Ratios measured side by side in this run are the headline; absolute numbers vary by machine.
 import * as wv from '../src/node.js';
@@ -9,6 +9,7 @@ import { machineInfo, markdownTable, writeResults } from './machine.js';
 import { benchStartup } from './startup.js';
 import { benchTraining, type TrainRow } from './train.js';
 import { benchConvTraining } from './conv.js';
+import { benchServe } from './serve.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -48,7 +49,7 @@ if (want('kernels')) {
 }
 
 let mnist: Awaited<ReturnType<typeof wv.datasets.mnist>> | null = null;
-if (want('train') || want('conv') || want('inference')) mnist = await wv.datasets.mnist();
+if (want('train') || want('conv') || want('inference') || want('serve')) mnist = await wv.datasets.mnist();
 
 if (want('train') && mnist) {
   const { rows, node24, torch } = await benchTraining(mnist.train.images, { seconds: quick ? 1.5 : 8 });
@@ -82,6 +83,16 @@ if (want('inference') && mnist) {
   results.inference = rows;
   md.push('## Inference: encode + decode (reconstruct)\n', markdownTable(['library', 'backend', 'one sample (ms)', 'batch 1024 (samples/s)'],
     rows.map((r) => [r.library, r.backend, r.latencyMs.toFixed(3), r.throughput.toFixed(0)])));
+}
+
+if (want('serve') && mnist) {
+  const r = await benchServe(mnist.test.images, { quick });
+  results.serve = r;
+  md.push('## wavae serve under load: POST /score, 784-400-20 VAE, autocannon on 127.0.0.1 (client and server on the same cores)\n', markdownTable(
+    ['request', 'connections', 'requests/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'],
+    r.rows.map((row) => [row.scenario, row.connections, row.requestsPerSec.toFixed(0), row.rowsPerSec.toFixed(0), row.p50Ms, row.p99Ms, row.errors, row.non2xx])),
+  `\nServer RSS ${r.rssAfterWarmupMb.toFixed(0)} MB after warm-up, ${r.rssAfterLongRunMb.toFixed(0)} MB after the ${r.longRunSeconds} s run at 64 connections; ` +
+  `GET /health during that run: p99 ${r.healthP99Ms.toFixed(1)} ms, max ${r.healthMaxMs.toFixed(1)} ms.\n`);
 }
 
 if (want('startup')) {

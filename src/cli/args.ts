@@ -50,3 +50,15 @@ export function num(min = -Infinity, max?: number): (value: string) => number {
 
 /** The most columns, points or dimensions a picture of the CLI draws along one side. */
 export const MAX_PICTURE_SIDE = 1024;
+
+/** Commander value parser for byte sizes: 1048576, 512k, 4m, 1g (powers of 1024), in [min, max]. */
+export function bytes(min: number, max: number): (value: string) => number {
+  return (value: string): number => {
+    const m = /^\s*(\d+)\s*([kmg]?)i?b?\s*$/i.exec(value);
+    const n = m ? Number(m[1]) * 1024 ** ' kmg'.indexOf(m[2].toLowerCase() || ' ') : NaN;
+    if (!m || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a size in bytes in [${min}, ${max}] like 4m or 65536, got ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
+}

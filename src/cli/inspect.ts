@@ -9,7 +9,7 @@ import { loadData } from './files.js';
 import { withOutputFile } from './outputs.js';
 import { showImageShape } from './image-shape.js';
 import { architectureLine, given, latentCodes, layerSummary, openModel } from './model-file.js';
-import { applyScaling } from './scaling.js';
+import { applyScaling } from '../data/scaling.js';
 
 /** The options of the commands that read --data for a model. */
 export interface DataArgs {

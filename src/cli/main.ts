@@ -1,19 +1,20 @@
 #!/usr/bin/env node
-// The `wavae` command: train | eval | sample | reconstruct | interpolate | traverse | encode | info.
+// The `wavae` command: train | eval | sample | reconstruct | interpolate | traverse | encode | info | serve.
 // Argument parsing by commander; every failure is one line on stderr and a non-zero exit code.
 import { Command, Option } from 'commander';
 import { init } from '../backend/index.js';
 import '../node.js'; // registers the kernel threads for --threads
 import { WavaeError } from '../errors.js';
 import { MAX_CLASSES } from '../condition.js';
-import { MAX_PICTURE_SIDE, MAX_UNITS, dimsArg, int, num } from './args.js';
+import { MAX_PICTURE_SIDE, MAX_UNITS, bytes, dimsArg, int, num } from './args.js';
+import { SERVE_DEFAULTS as D, serve, type ServeArgs } from './serve.js';
 import { MAX_EPOCHS } from '../train/fit.js';
 import { MAX_IW_SAMPLES } from '../models/model.js';
 import { CONDITION_KINDS } from './condition.js';
 import { shapeArg } from './image-shape.js';
 import { encode, evaluate, info } from './inspect.js';
 import { MAX_SAMPLES, interpolate, reconstruct, sample, traverse } from './pictures.js';
-import { SCALING_TYPES } from './scaling.js';
+import { SCALING_TYPES } from '../data/scaling.js';
 import { train } from './train.js';
 
 const program = new Command('wavae')
@@ -191,5 +192,36 @@ program.command('info')
   .requiredOption('--model <file>', 'model file')
   .option('--json', 'print JSON')
   .action(action(info));
+
+program.command('serve')
+  .description('serve a model over HTTP (JSON): POST /encode /decode /reconstruct /score /sample, GET /health /info /metrics; ' +
+    'SIGTERM drains and exits, SIGHUP reloads the model file; a mistake before it listens exits with code 2')
+  .requiredOption('--model <file>', 'model file')
+  .option('--port <n>', 'port (0: any free port)', int(0, 65535), D.port)
+  .option('--host <address>', 'address to listen on (0.0.0.0 for every interface)', D.host)
+  .option('--calibrate <data>', 'normal data (a data file, or mnist) to compute the anomaly threshold on at startup (and at each reload)')
+  .option('--quantile <q>', 'the quantile of the normal data\'s scores that becomes the threshold, in (0, 1]', num(Number.MIN_VALUE, 1), D.quantile)
+  .addOption(new Option('--method <m>', 'score method of the threshold (default: elbo for a VAE, reconstruction for an autoencoder)').choices(['reconstruction', 'elbo', 'iw']))
+  .option('--samples <k>', "draws of the 'iw' method", int(1, MAX_IW_SAMPLES))
+  .option('--calibrate-limit <n>', 'use the first n rows of --calibrate', int(1))
+  .option('--max-body <bytes>', 'largest request body (413 beyond)', bytes(1024, 2 ** 30), D.maxBodyBytes)
+  .option('--body-budget <bytes>', 'bytes of all request bodies in flight (503 beyond)', bytes(1024, 2 ** 34), D.bodyBudgetBytes)
+  .option('--max-queue <n>', 'requests waiting for the model (503 with Retry-After beyond)', int(1, 1_000_000), D.maxQueue)
+  .option('--max-rows <n>', 'rows (or codes) per request', int(1, 1_000_000), D.maxRows)
+  .option('--max-sample <n>', 'n of /sample', int(1, 1_000_000), D.maxSample)
+  .option('--max-iw-draws <n>', "rows x samples of an 'iw' /score request", int(1, 1e9), D.maxIwDraws)
+  .option('--batch-rows <n>', 'most rows in one forward pass', int(1, 1_000_000), D.maxBatchRows)
+  .option('--batch-wait <ms>', 'how long a request waits for others to batch with (0: those that arrived together)', int(0, 1000), D.batchWaitMs)
+  .option('--headers-timeout <ms>', 'time a client has to send its headers', int(100, 600_000), D.headersTimeoutMs)
+  .option('--request-timeout <ms>', 'time a client has to send its whole request (408 beyond)', int(100, 3_600_000), D.requestTimeoutMs)
+  .option('--keep-alive-timeout <ms>', 'idle time before a kept-alive connection is closed', int(100, 600_000), D.keepAliveTimeoutMs)
+  .option('--drain-timeout <ms>', 'time SIGTERM gives the requests in flight', int(0, 600_000), D.drainTimeoutMs)
+  .option('--watch', 'reload the model file when it changes (as SIGHUP does)')
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+  .action((o: Record<string, unknown>) => serve({
+    ...(o as unknown as ServeArgs), maxBodyBytes: o.maxBody as number, bodyBudgetBytes: o.bodyBudget as number, maxBatchRows: o.batchRows as number,
+    batchWaitMs: o.batchWait as number, headersTimeoutMs: o.headersTimeout as number, requestTimeoutMs: o.requestTimeout as number,
+    keepAliveTimeoutMs: o.keepAliveTimeout as number, drainTimeoutMs: o.drainTimeout as number,
+  }, program.opts() as { backend?: 'wasm' | 'js'; threads?: number }));
 
 await program.parseAsync(process.argv);

@@ -9,7 +9,7 @@ import { matrix, type Matrix } from '../matrix.js';
 import { conditionMetadata, readCondition, type ModelCondition } from './condition.js';
 import { readFile } from './files.js';
 import { readImageShape, showImageShape, type ImageShape } from './image-shape.js';
-import type { Scaling } from './scaling.js';
+import type { Scaling } from '../data/scaling.js';
 
 export type CliModel = AnyModel;
 

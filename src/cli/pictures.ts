@@ -8,7 +8,7 @@ import { gridPng, gridTooBig } from './images.js';
 import { modelData, type DataArgs } from './inspect.js';
 import { given, latentCodes, openModel, reconstructionPairs, rowsOf, type CliModel } from './model-file.js';
 import { checkImageShape, parseShape, showImageShape, type ImageShape } from './image-shape.js';
-import { toDisplay, type Scaling } from './scaling.js';
+import { toDisplay, type Scaling } from '../data/scaling.js';
 
 interface Common {
   model: string;

@@ -19,7 +19,7 @@ import { OutputSet } from './outputs.js';
 import { gridPng, lossSvg, normalQuantile, scatterPng, undrawable } from './images.js';
 import { architectureLine, given, latentCodes, modelMetadata, reconstructionPairs, type CliModel } from './model-file.js';
 import { TrainingProgress, progressMode, say } from './progress.js';
-import { applyScaling, defaultScaling, fitScaling, toDisplay, type Scaling } from './scaling.js';
+import { applyScaling, defaultScaling, fitScaling, toDisplay, type Scaling } from '../data/scaling.js';
 import { parseDims } from './args.js';
 import { checkImageShape, parseShape, type ImageShape } from './image-shape.js';
 import { threadFallback } from '../backend/index.js';

@@ -1,5 +1,6 @@
-// Input scaling for the CLI: fitted on the training data, recorded in the model file's metadata,
-// and applied the same way by eval, encode and reconstruct. Pictures invert it for display.
+// Input scaling: fitted on the training data by the CLI, recorded in the model file's metadata,
+// and applied the same way by eval, encode, reconstruct and the service, which inverts it on its
+// outputs. Pictures invert it for display.
 import { WavaeError } from '../errors.js';
 import { matrix, type Matrix } from '../matrix.js';
 
@@ -53,6 +54,24 @@ export function applyScaling(s: Scaling, x: Matrix): Matrix {
       if (s.type === 'divide255') y = v / 255;
       else if (s.type === 'minmax') y = s.max[j] > s.min[j] ? (v - s.min[j]) / (s.max[j] - s.min[j]) : 0;
       else if (s.type === 'standardize') y = s.std[j] > 0 ? (v - s.mean[j]) / s.std[j] : 0;
+      out[i * cols + j] = y;
+    }
+  }
+  return matrix(rows, cols, out);
+}
+
+/** Model-space values back in the data's units (the inverse of applyScaling; a constant column gets its value back). */
+export function invertScaling(s: Scaling, x: Matrix): Matrix {
+  const { rows, cols, data } = x;
+  if (s.type === 'none') return x;
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const v = data[i * cols + j];
+      let y = v;
+      if (s.type === 'divide255') y = v * 255;
+      else if (s.type === 'minmax') y = s.min[j] + v * (s.max[j] - s.min[j]);
+      else if (s.type === 'standardize') y = s.mean[j] + v * s.std[j];
       out[i * cols + j] = y;
     }
   }
