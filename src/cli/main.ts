@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `wavae` command: train | eval | sample | reconstruct | interpolate | traverse | encode | info | serve.
 // Argument parsing by commander; every failure is one line on stderr and a non-zero exit code.
+import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { init } from '../backend/index.js';
 import '../node.js'; // registers the kernel threads for --threads
@@ -17,9 +18,12 @@ import { MAX_SAMPLES, interpolate, reconstruct, sample, traverse } from './pictu
 import { SCALING_TYPES } from '../data/scaling.js';
 import { train } from './train.js';
 
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }; // dist/cli/ -> the package's root
+
 const program = new Command('wavae')
   .description('Train and use autoencoders and VAEs (WebAssembly SIMD kernels).')
-  .addOption(new Option('--backend <name>', 'kernel backend').choices(['wasm', 'js']))
+  .version(version, '-V, --version', 'print the version of wavae')
+  .addOption(new Option('--backend <name>', 'kernel backend (default: wasm where SIMD WebAssembly runs, else js)').choices(['wasm', 'js']))
   .option('--threads <n>', 'kernel threads for the wasm backend (default: the cores, up to 4; at most 64)', int(1, 64))
   .showSuggestionAfterError(true)
   .configureOutput({ outputError: (text, write) => write(`wavae: ${text.replace(/^error: /, 'error: ').trimEnd()}\n`) });
@@ -67,39 +71,41 @@ program.command('train')
   .addOption(labelsOption())
   .addOption(labelColumnOption())
   .addOption(headerOption())
-  .option('--limit <n>', 'use the first n rows', int(1))
+  .option('--limit <n>', 'use the first n rows (default: all)', int(1))
   .addOption(new Option('--model <kind>', 'model').choices(['vae', 'ae']).default('vae'))
   .addOption(new Option('--condition <what>', "a conditional model (CVAE) given 'labels': the data's class labels, one-hot (integers 0, 1, 2, ...)").choices([...CONDITION_KINDS]))
   .option('--classes <k>', 'the class count of --condition labels (default: the largest label + 1)', int(1, MAX_CLASSES))
-  .option('--hidden <sizes>', `hidden layer sizes, e.g. 400 or 512,256 (the decoder mirrors them; each at most ${MAX_UNITS})`, dimsArg)
+  .option('--hidden <sizes>', 'hidden layer sizes, e.g. 400 or 512,256 (the decoder mirrors them); default: one layer of twice the columns, ' +
+    `between 16 and 400 (vae) or 256 (ae): 400 on MNIST; each at most ${MAX_UNITS}`, dimsArg)
   .option('--arch <conv|file.json>', "layers on the image shape [C, H, W]: 'conv' (two stride-2 convolutions, dense 256; mirrored, odd sizes given back with outputPadding) " +
     'or a JSON file { encoder, decoder? } of layer specs')
-  .option('--latent <n>', `latent dimension (at most ${MAX_UNITS})`, int(1, MAX_UNITS))
-  .addOption(new Option('--likelihood <kind>', 'VAE decoder').choices(['bernoulli', 'gaussian']))
-  .option('--output-variance <v>', "Gaussian decoder variance: a number or 'learned'")
-  .addOption(new Option('--loss <kind>', 'autoencoder loss').choices(['mse', 'bce']))
-  .addOption(new Option('--activation <fn>', 'hidden activation').choices(['relu', 'leaky_relu', 'tanh', 'sigmoid']))
-  .option('--beta <b>', 'weight of the KL term', num(0))
-  .option('--kl-warmup <epochs>', 'epochs of linear KL warm-up', num(0))
-  .option('--weight-decay <l2>', 'L2 penalty on the weights', num(0))
-  .option('--denoise <spec>', 'autoencoder input corruption: gaussian:STD or mask:PROB')
-  .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'adamw', 'sgd']))
-  .option('--lr <rate>', 'learning rate', num(0))
-  .option('--momentum <m>', 'SGD momentum', num(0))
-  .addOption(new Option('--schedule <kind>', 'learning-rate schedule').choices(['constant', 'step', 'exponential', 'cosine']))
-  .option('--lr-step <epochs>', 'step schedule: epochs between decays', num(0))
-  .option('--lr-gamma <g>', 'step/exponential schedule: decay factor', num(0))
-  .option('--warmup-steps <n>', 'linear learning-rate warm-up steps', int(0))
-  .option('--clip-norm <n>', 'clip gradients to this global norm', num(0))
-  .option('--batch-size <n>', 'batch size', int(1))
-  .option('--epochs <n>', `epochs (at most ${MAX_EPOCHS})`, int(1, MAX_EPOCHS))
+  .option('--latent <n>', `latent dimension; default: a quarter of the columns, between 1 and 20 (vae) or 32 (ae); with --arch 20 (vae) or 32 (ae); at most ${MAX_UNITS}`, int(1, MAX_UNITS))
+  .addOption(new Option('--likelihood <kind>', 'VAE decoder (default: bernoulli for data in [0, 1], else gaussian)').choices(['bernoulli', 'gaussian']))
+  .option('--output-variance <v>', "Gaussian decoder variance: a number or 'learned' (default: learned)")
+  .addOption(new Option('--loss <kind>', 'autoencoder loss (default: mse)').choices(['mse', 'bce']))
+  .addOption(new Option('--activation <fn>', 'hidden activation (default: relu)').choices(['relu', 'leaky_relu', 'tanh', 'sigmoid']))
+  .option('--beta <b>', 'weight of the KL term (default: 1)', num(0))
+  .option('--kl-warmup <epochs>', 'epochs of linear KL warm-up (default: 0)', num(0))
+  .option('--weight-decay <l2>', 'L2 penalty on the weights (default: 0)', num(0))
+  .option('--denoise <spec>', 'autoencoder input corruption: gaussian:STD or mask:PROB (default: none)')
+  .addOption(new Option('--optimizer <name>', 'optimizer (default: adam)').choices(['adam', 'adamw', 'sgd']))
+  .option('--lr <rate>', 'learning rate (default: 4e-3 with cosine decay and warm-up when neither --optimizer nor --lr is given, ' +
+    '1e-3 with --arch conv; else 1e-3, 0.01 for sgd, constant)', num(0))
+  .option('--momentum <m>', 'SGD momentum (default: 0)', num(0))
+  .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default: cosine when neither --optimizer nor --lr is given, else constant)').choices(['constant', 'step', 'exponential', 'cosine']))
+  .option('--lr-step <epochs>', 'step schedule: epochs between decays (default: 1)', num(0))
+  .option('--lr-gamma <g>', 'step/exponential schedule: decay factor (default: 0.5 step, 0.9 exponential)', num(0))
+  .option('--warmup-steps <n>', 'linear learning-rate warm-up steps (default: with the default schedule, 200 or a tenth of all steps if fewer; else 0)', int(0))
+  .option('--clip-norm <n>', 'clip gradients to this global norm (default: no clipping)', num(0))
+  .option('--batch-size <n>', 'batch size (default: 128)', int(1))
+  .option('--epochs <n>', `epochs, at most ${MAX_EPOCHS} (default: 7; 10 with --arch conv)`, int(1, MAX_EPOCHS))
   .option('--seed <n>', 'seed', int(0, 2 ** 32 - 1), 1)
-  .option('--validation-split <f>', 'fraction of user data held out for validation (MNIST uses its test set)', num(0))
+  .option('--validation-split <f>', 'fraction of user data held out for validation (default: 0.1; MNIST uses its test set)', num(0))
   .addOption(new Option('--scale <how>', 'input scaling (default: divide255 for byte data, else none)').choices([...SCALING_TYPES]))
   .addOption(shapeOption("the data's (IDX, .npy, MNIST)"))
   .option('--out <dir>', 'output folder', 'out')
   .option('--no-pictures', 'skip the PNG pictures')
-  .option('--quiet', 'print nothing but errors')
+  .option('--quiet', 'print nothing but errors (default: a progress bar on a terminal, else plain lines)')
   .option('--json', 'print JSON lines (one per epoch, then a summary)')
   .action(action(train));
 
@@ -111,7 +117,7 @@ program.command('eval')
   .addOption(headerOption())
   .addOption(labelsOption())
   .addOption(labelOption('every row'))
-  .option('--limit <n>', 'use the first n rows', int(1))
+  .option('--limit <n>', 'use the first n rows (default: all)', int(1))
   .option('--iw <k>', `importance samples for log p(x) (at most ${MAX_IW_SAMPLES})`, int(1, MAX_IW_SAMPLES))
   .option('--json', 'print JSON')
   .action(action(evaluate));
@@ -183,7 +189,7 @@ program.command('encode')
   .addOption(headerOption())
   .addOption(labelsOption())
   .addOption(labelOption('every row'))
-  .option('--limit <n>', 'use the first n rows', int(1))
+  .option('--limit <n>', 'use the first n rows (default: all)', int(1))
   .option('--logvar', 'append the log-variances (VAE)')
   .action(action(encode));
 

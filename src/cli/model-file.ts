@@ -36,11 +36,25 @@ export interface OpenedModel {
 }
 
 /**
+ * Refuses, by what it is, a file that is not safetensors at all (a CSV, an image, a text): one
+ * that does not start with an 8-byte header length that fits the file, then a JSON object.
+ * Damaged safetensors files go on to the reader, which names what is wrong.
+ */
+function checkLooksLikeModel(file: string, bytes: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = bytes.length >= 8 ? view.getBigUint64(0, true) : -1n;
+  if (headerLength >= 2n && headerLength <= BigInt(bytes.length - 8) && bytes[8] === 0x7b /* { */) return;
+  throw new WavaeError('CORRUPT_FILE', `${file} is not a model file: a model file is safetensors (an 8-byte header length, then a JSON header), ` +
+    'as written by wavae train, model.save() or saveFile, or a PyTorch state_dict saved with safetensors');
+}
+
+/**
  * Loads a model file with its scaling, image shape (the model's own [C, H, W] inputShape, else the
  * metadata's "HxW" or "CxHxW", checked against the model's input size) and condition.
  */
 export function openModel(file: string): OpenedModel {
   const bytes = readFile(file);
+  checkLooksLikeModel(file, bytes);
   const metadata = readMetadata(bytes);
   const model = loadModel(bytes);
   let scaling: Scaling = { type: 'none' };

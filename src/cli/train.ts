@@ -23,6 +23,7 @@ import { applyScaling, defaultScaling, fitScaling, toDisplay, type Scaling } fro
 import { parseDims } from './args.js';
 import { checkImageShape, parseShape, type ImageShape } from './image-shape.js';
 import { threadFallback } from '../backend/index.js';
+import { denseDefaults, scaledWarmup } from './defaults.js';
 
 /** Options of `wavae train` as commander hands them over (strings are parsed here). */
 export interface TrainArgs {
@@ -109,7 +110,13 @@ async function trainInto(outputs: OutputSet, args: TrainArgs): Promise<void> {
 
   const inputDim = data.x.cols;
   if (args.arch !== undefined && args.hidden !== undefined) throw new WavaeError('INVALID_OPTION', 'give --hidden (a dense stack) or --arch, not both');
-  const hiddenDims = args.hidden !== undefined ? parseDims(args.hidden) : args.model === 'ae' ? [256] : recipe.model.hiddenDims ?? [400];
+  // sizes scaled to the data's columns (src/cli/defaults.ts), printed below with what else was chosen
+  const sized = denseDefaults(args.model === 'ae' ? 'ae' : 'vae', inputDim);
+  const chosen: string[] = [];
+  const hiddenDims = args.hidden !== undefined ? parseDims(args.hidden) : [sized.hidden];
+  if (args.hidden === undefined && args.arch === undefined) chosen.push(`hidden ${sized.hidden} (--hidden)`);
+  const latentDim = args.latent ?? (args.arch === undefined ? sized.latent : args.model === 'ae' ? 32 : recipe.model.latentDim);
+  if (args.latent === undefined) chosen.push(`latent ${latentDim} (--latent)`);
   const layers = args.arch !== undefined ? architectureOption(args.arch, shape) : { inputDim, hiddenDims };
   const common = {
     ...layers, ...(classes !== null ? { conditionDim: classes } : {}),
@@ -120,13 +127,13 @@ async function trainInto(outputs: OutputSet, args: TrainArgs): Promise<void> {
     const binary = scaling.type !== 'standardize' && trainX.data.every((v) => v >= 0 && v <= 1);
     const likelihood = (args.likelihood ?? (binary ? 'bernoulli' : 'gaussian')) as 'bernoulli' | 'gaussian';
     model = new VAE({
-      ...common, latentDim: args.latent ?? recipe.model.latentDim, likelihood,
+      ...common, latentDim, likelihood,
       ...(likelihood === 'gaussian' ? { outputVariance: args.outputVariance === undefined || args.outputVariance === 'learned' ? 'learned' : Number(args.outputVariance) } : {}),
       beta: args.beta ?? 1, klWarmupEpochs: args.klWarmup ?? 0,
     });
   } else if (args.model === 'ae') {
     model = new Autoencoder({
-      ...common, latentDim: args.latent ?? 32, loss: (args.loss ?? 'mse') as 'mse',
+      ...common, latentDim, loss: (args.loss ?? 'mse') as 'mse',
       ...(args.denoise ? { denoise: parseDenoise(args.denoise) } : {}),
     });
   } else {
@@ -141,10 +148,11 @@ async function trainInto(outputs: OutputSet, args: TrainArgs): Promise<void> {
       ? { type: 'sgd', lr: args.lr ?? 0.01, momentum: args.momentum ?? 0 }
       : { type: (args.optimizer ?? 'adam') as 'adam', lr: args.lr ?? 1e-3 };
   const schedule: ScheduleConfig | undefined = args.schedule === undefined
-    ? (args.optimizer === undefined && args.lr === undefined ? recipe.fit.schedule : undefined)
+    ? (args.optimizer === undefined && args.lr === undefined ? recipeSchedule(recipe.fit.schedule, args.warmupSteps, epochs * Math.ceil(trainX.rows / batchSize), chosen) : undefined)
     : parseSchedule(args);
   say(mode, `wavae train: ${model.kind} ${architectureLine(model)}${classes !== null ? ` given ${classes} classes (labels of ${data.labelsFrom})` : ''} on ${data.source} (${trainX.rows} rows${valX ? `, ${valX.rows} for validation` : ''}), ` +
     `${epochs} epochs of batch ${batchSize}, ${backendSummary(model)}`);
+  if (chosen.length > 0) say(mode, `wavae train: defaults for ${inputDim} columns and ${epochs * Math.ceil(trainX.rows / batchSize)} steps: ${chosen.join(', ')}`);
 
   const tooBig = shape && undrawable(shape);
   const drawn = args.pictures && shape !== null && !tooBig;
@@ -281,6 +289,15 @@ function parseDenoise(s: string): { type: 'gaussian'; std: number } | { type: 'm
   const m = /^(gaussian|mask):([0-9.eE+-]+)$/.exec(s);
   if (!m) throw new WavaeError('INVALID_OPTION', `--denoise must be gaussian:STD or mask:PROB, got ${JSON.stringify(s)}`);
   return m[1] === 'gaussian' ? { type: 'gaussian', std: Number(m[2]) } : { type: 'mask', prob: Number(m[2]) };
+}
+
+/** The recipe's schedule with its warm-up scaled to the run's steps, or --warmup-steps when given. */
+function recipeSchedule(schedule: ScheduleConfig | undefined, warmupSteps: number | undefined, totalSteps: number, chosen: string[]): ScheduleConfig | undefined {
+  if (schedule === undefined || schedule.warmupSteps === undefined) return schedule;
+  if (warmupSteps !== undefined) return { ...schedule, warmupSteps };
+  const steps = scaledWarmup(schedule.warmupSteps, totalSteps);
+  chosen.push(`learning-rate warm-up ${steps} steps (--warmup-steps)`);
+  return { ...schedule, warmupSteps: steps };
 }
 
 function parseSchedule(args: TrainArgs): ScheduleConfig {

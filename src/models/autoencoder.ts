@@ -107,6 +107,7 @@ export class Autoencoder extends Model {
     };
   }
 
+  /** @internal */
   protected createPlan(capacity: number, be: Backend): AePlan {
     return new AePlan(this, capacity, be);
   }
@@ -121,6 +122,7 @@ export class Autoencoder extends Model {
     return this.be.sse_f32(dout, p.rowRecon.rows(n), out, p.target.rows(n), n, this.inputDim, 1 / n);
   }
 
+  /** @internal */
   protected loadInputs(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng): void {
     const p = this.p;
     this.be.gatherRows(p.target.rows(n), src, idx, start, n, this.inputDim);
@@ -136,6 +138,7 @@ export class Autoencoder extends Model {
     }
   }
 
+  /** @internal */
   trainStep(n: number): StepLosses {
     const be = this.be;
     const p = this.p;

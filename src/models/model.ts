@@ -108,11 +108,15 @@ const registry = new FinalizationRegistry<Owned>(freeOwned);
 export abstract class Model implements Trainable {
   /** The kind of the model registry (models/registry.ts), saved in model files. */
   abstract readonly kind: string;
+  /** @internal */
   readonly be: Backend;
+  /** @internal */
   readonly layout: ParamLayout;
+  /** @internal */
   readonly store: ParamStore;
   /** Epochs trained so far (continues across fit() calls and model files). */
   epochsTrained = 0;
+  /** @internal */
   protected capacity = 0;
   private disposed = false;
   private training = false;
@@ -137,7 +141,7 @@ export abstract class Model implements Trainable {
 
   /** The model file format version that describes this architecture. */
   private readonly formatVersion: number;
-  /** The resolved layers and options (config() writes them back out). */
+  /** The resolved layers and options (config() writes them back out). @internal */
   protected readonly architecture: Architecture;
 
   protected constructor(arch: Architecture) {
@@ -167,28 +171,29 @@ export abstract class Model implements Trainable {
     }
   }
 
-  /** The optimizer, kept across fit() calls so that training resumes exactly. */
+  /** The optimizer, kept across fit() calls so that training resumes exactly. @internal */
   get optimizer(): Optimizer | null {
     return this.owned.optimizer;
   }
 
+  /** @internal */
   set optimizer(opt: Optimizer | null) {
     if (this.owned.optimizer && this.owned.optimizer !== opt) this.owned.optimizer.free();
     this.owned.optimizer = opt;
   }
 
-  /** The current buffer plan (set by ensurePlan / replan). */
+  /** The current buffer plan (set by ensurePlan / replan). @internal */
   protected get plan(): ModelPlan | null {
     return this.owned.plan;
   }
 
-  /** The plan's condition rows [0, n), or null for a model without condition. */
+  /** The plan's condition rows [0, n), or null for a model without condition. @internal */
   protected cond(n: number): Buf | null {
     const c = this.owned.plan?.cond;
     return c ? c.rows(n) : null;
   }
 
-  /** The checked condition of a call on `rows` rows of `against`; null for a model without condition (which refuses one). */
+  /** The checked condition of a call on `rows` rows of `against`; null for a model without condition (which refuses one). @internal */
   protected conditionOf(where: string, options: unknown, rows: number, per = 'row of x'): Matrix | null {
     const condition = typeof options === 'object' && options !== null ? (options as ConditionOption).condition : undefined;
     return checkCondition(where, this.conditionDim, condition, rows, per);
@@ -196,11 +201,11 @@ export abstract class Model implements Trainable {
 
   /** The options this model was built with (saved in model files). */
   abstract config(): Record<string, unknown>;
-  /** Allocates the buffers for batches of up to `capacity` rows on be. */
+  /** Allocates the buffers for batches of up to `capacity` rows on be. @internal */
   protected abstract createPlan(capacity: number, be: Backend): ModelPlan;
-  /** Writes rows idx[start..start+n) of src into the training input (corrupting it if asked). */
+  /** Writes rows idx[start..start+n) of src into the training input (corrupting it if asked). @internal */
   protected abstract loadInputs(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng): void;
-  /** Forward and backward on the loaded batch; gradients land in store.grads. */
+  /** Forward and backward on the loaded batch; gradients land in store.grads. @internal */
   abstract trainStep(n: number, rng: Rng, epochProgress: number): StepLosses;
   /** Mean losses per sample over x. */
   abstract evaluate(x: Matrix | Float32Array, options?: ConditionOption): EvalResult;
@@ -214,6 +219,7 @@ export abstract class Model implements Trainable {
   /**
    * Writes rows idx[start..start+n) of src into the training input, and of cond (the training
    * condition, n x conditionDim) into the condition rows of a conditional model.
+   * @internal
    */
   loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng, cond: Float32Array | null = null): void {
     this.loadInputs(src, idx, start, n, rng);
@@ -223,14 +229,14 @@ export abstract class Model implements Trainable {
     this.be.gatherRows(rows.rows(n), cond, idx, start, n, this.conditionDim);
   }
 
-  /** Makes sure a plan for batches of at least `capacity` rows exists. */
+  /** Makes sure a plan for batches of at least `capacity` rows exists. @internal */
   ensurePlan(capacity: number): void {
     this.checkLive();
     if (this.capacity >= capacity) return;
     this.setPlan(capacity);
   }
 
-  /** Replaces the plan with one of exactly `capacity` rows (training uses its batch size). */
+  /** Replaces the plan with one of exactly `capacity` rows (training uses its batch size). @internal */
   replan(capacity: number): void {
     this.checkLive();
     if (this.capacity === capacity) return;
@@ -251,7 +257,7 @@ export abstract class Model implements Trainable {
     this.capacity = capacity;
   }
 
-  /** Rows per inference chunk: the plan's capacity, at least 256. */
+  /** Rows per inference chunk: the plan's capacity, at least 256. @internal */
   protected inferencePlan(rows: number): number {
     this.ensurePlan(Math.min(Math.max(rows, 1), Math.max(this.capacity, 256)));
     return this.capacity;
@@ -261,6 +267,7 @@ export abstract class Model implements Trainable {
    * Walks x in chunks of the plan's capacity: each chunk's rows are written to input(n), and
    * those of cond (the call's condition, when the model has one) to the condition rows, then
    * fn(start, n) runs on them.
+   * @internal
    */
   protected forEachChunk(x: Matrix, input: (n: number) => Buf, fn: (start: number, n: number) => void, cond: Matrix | null = null): void {
     const B = this.inferencePlan(x.rows);
@@ -275,6 +282,7 @@ export abstract class Model implements Trainable {
   /**
    * forEachChunk where run(n) returns the view holding the chunk's outputs (n, outCols), which
    * are gathered into one Matrix.
+   * @internal
    */
   protected mapRows(where: string, x: Matrix, outCols: number, input: (n: number) => Buf, run: (n: number) => Buf, cond: Matrix | null = null): Matrix {
     checkResultSize(where, 'rows', x.rows, outCols);
@@ -287,6 +295,7 @@ export abstract class Model implements Trainable {
   /**
    * NON_FINITE_OUTPUT when a chunk's summed loss (rows [start, start + n) of the call) is not
    * finite, naming the first row whose per-row losses (rowLosses: the chunk's n values each) are not.
+   * @internal
    */
   protected checkChunkLoss(where: string, total: number, rowLosses: readonly Buf[], start: number, n: number): void {
     if (Number.isFinite(total)) return;
@@ -363,6 +372,7 @@ export abstract class Model implements Trainable {
     return { scores, threshold: c.threshold, anomaly: Array.from(scores, (v) => v > c.threshold) };
   }
 
+  /** Number of trainable parameters. */
   get parameterCount(): number {
     return this.layout.size;
   }
@@ -402,11 +412,12 @@ export abstract class Model implements Trainable {
     this.disposed = true;
   }
 
+  /** @internal */
   protected checkLive(): void {
     if (this.disposed) throw new WavaeError('INVALID_OPTION', `this ${this.kind} was disposed`);
   }
 
-  /** Fills the model's one StepLosses object (a step allocates nothing); valid until the next step. */
+  /** Fills the model's one StepLosses object (a step allocates nothing); valid until the next step. @internal */
   protected report(loss: number, reconstruction: number, kl: number, objective: number): StepLosses {
     const r = this.stepLosses;
     r.loss = loss;
@@ -416,7 +427,7 @@ export abstract class Model implements Trainable {
     return r;
   }
 
-  /** The L2 term 0.5 wd sum(W^2) over the weights, adding wd W to their gradients. */
+  /** The L2 term 0.5 wd sum(W^2) over the weights, adding wd W to their gradients. @internal */
   protected weightDecayTerm(): number {
     if (this.weightDecay === 0 || !this.decayViews) return 0;
     const { w, dw } = this.decayViews;

@@ -145,6 +145,7 @@ export class VAE extends Model {
     };
   }
 
+  /** @internal */
   protected createPlan(capacity: number, be: Backend): VaePlan {
     return new VaePlan(this, capacity, be);
   }
@@ -186,11 +187,12 @@ export class VAE extends Model {
     return this.beta * Math.min(1, epochProgress / this.klWarmupEpochs);
   }
 
+  /** @internal */
   protected loadInputs(src: Float32Array, idx: Uint32Array, start: number, n: number): void {
     this.be.gatherRows(this.p.x.rows(n), src, idx, start, n, this.inputDim);
   }
 
-  /** Forward and backward on plan.x (n rows); eps is drawn from rng, or already in plan.eps when rng is null. */
+  /** Forward and backward on plan.x (n rows); eps is drawn from rng, or already in plan.eps when rng is null. @internal */
   trainStep(n: number, rng: Rng | null, epochProgress: number): StepLosses {
     const be = this.be;
     const p = this.p;

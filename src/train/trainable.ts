@@ -26,6 +26,7 @@ export interface EvalResult {
 export interface Trainable {
   /** Names the model in messages ('vae'). */
   readonly kind: string;
+  /** @internal */
   readonly be: Backend;
   /** Floats per row of the training data. */
   readonly inputDim: number;
@@ -35,15 +36,15 @@ export interface Trainable {
   readonly seed: number;
   /** Epochs trained so far; fit() continues counting from here. */
   epochsTrained: number;
-  /** Kept across fit() calls so that training resumes exactly. */
+  /** Kept across fit() calls so that training resumes exactly. @internal */
   optimizer: Optimizer | null;
-  /** The flat parameter and gradient buffers (one layout), and copies of the parameters. */
+  /** The flat parameter and gradient buffers (one layout), and copies of the parameters. @internal */
   readonly store: { readonly params: Buf; readonly grads: Buf; snapshot(): Float32Array; restore(flat: Float32Array): void };
-  /** Plans buffers for batches of exactly `capacity` rows. */
+  /** Plans buffers for batches of exactly `capacity` rows. @internal */
   replan(capacity: number): void;
-  /** Writes rows idx[start..start+n) of src into the training input (corrupting it if asked), and of cond into the condition rows. */
+  /** Writes rows idx[start..start+n) of src into the training input (corrupting it if asked), and of cond into the condition rows. @internal */
   loadBatch(src: Float32Array, idx: Uint32Array, start: number, n: number, rng: Rng, cond: Float32Array | null): void;
-  /** Forward and backward on the loaded batch; gradients land in store.grads (overwritten). */
+  /** Forward and backward on the loaded batch; gradients land in store.grads (overwritten). @internal */
   trainStep(n: number, rng: Rng, epochProgress: number): StepLosses;
   /** Mean losses per sample over x (under its condition rows, for a conditional model). */
   evaluate(x: Matrix, options?: { condition?: Matrix }): EvalResult;
