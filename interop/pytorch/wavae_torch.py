@@ -933,7 +933,8 @@ def load_wavae(path, config=None):
         bad = torch.nonzero(~torch.isfinite(t.reshape(-1)))
         if len(bad):
             i = int(bad[0])
-            raise WavaeFileError(f"load: setParameters: '{name}'[{i}] is {float(t.reshape(-1)[i])}")
+            v = float(t.reshape(-1)[i])
+            raise WavaeFileError(f"load: setParameters: '{name}'[{i}] is {'NaN' if v != v else 'Infinity' if v > 0 else '-Infinity'}")
     model.load_state_dict({k: params[k] for k in model.state_dict()})
     model.epochs_trained = epochs
     model.metadata = {k: v for k, v in metadata.items() if k not in WAVAE_KEYS}
