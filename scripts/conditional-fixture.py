@@ -6,7 +6,7 @@
 #
 #   /usr/bin/python3 scripts/conditional-fixture.py
 #
-# The models are wavae's VAE and Autoencoder written with torch modules (scripts/torch_wavae.py
+# The models are wavae's VAE and Autoencoder written with torch modules (interop/pytorch/wavae_torch.py
 # says how they are built and what their losses are). The condition c (n, C) joins as
 # nn.Linear(in + C, out) on torch.cat([h, c], 1), the weight's input columns h's then c's: at
 # the encoder's first dense layer (after a conv encoder's flatten), or at the heads mean and
@@ -26,7 +26,7 @@
 import torch
 
 from torch_wavae import (
-    VAE, Autoencoder, check_state_dict, encoder_specs, input_shape, min_abs_preactivation, parameters_and_grads, write_cases,
+    VAE, Autoencoder, check_state_dict, encoder_specs, input_shape, min_abs_preactivation, parameters_and_grads, same_decoder, write_cases,
 )
 
 N = 4  # rows
@@ -112,7 +112,8 @@ def build(case):
     vae = case['kind'] == 'vae'
     Model = VAE if vae else Autoencoder
     torch.manual_seed(case['seed'])
-    model = Model(options, decoder_specs)  # float32: PyTorch's default initialisation
+    model = Model(options)  # float32: PyTorch's default initialisation; the decoder: the options' or wavae's mirror
+    same_decoder(model, decoder_specs)
     D = 1
     for d in input_shape(options):
         D *= d
@@ -122,19 +123,20 @@ def build(case):
     eps32 = torch.randn(N, options['latentDim'], dtype=torch.float32) if vae else None
     model = model.double()  # exact: every float32 is a float64
     x, c = x32.double(), c32.double()
-    sd = check_state_dict(model, Model(options, decoder_specs).double())
+    sd = check_state_dict(model, Model(options).double())
 
+    preacts = []
     if vae:
         eps = eps32.double()
-        loss, recon, kl, preacts = model.loss(x, eps, c)
+        loss, _, recon, kl = model(x, c, eps, preacts=preacts)
     else:
-        loss, recon, preacts = model.loss(x, c)
+        loss, _, recon, _ = model(x, c, preacts=preacts)
     model.zero_grad()
     loss.backward()
     min_preact = min_abs_preactivation(case['name'], preacts)
     tensors, values, grads = parameters_and_grads(model, sd)
     taken = [l for l in model.encoder.layers('encoder') + model.decoder.layers('decoder') + (model.heads() if vae else []) if 'condition' in l]
-    assert len(taken) == (3 if vae and not model.encoder.condition else 2) and all(l['condition'] == C for l in taken), taken
+    assert len(taken) == (3 if vae and not model.encoder.takes_condition else 2) and all(l['condition'] == C for l in taken), taken
     return {
         'name': case['name'],
         'kind': case['kind'],

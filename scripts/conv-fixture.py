@@ -6,8 +6,8 @@
 #
 #   /usr/bin/python3 scripts/conv-fixture.py
 #
-# The model is wavae's VAE written with torch modules: scripts/torch_wavae.py (VAE, Stack) says
-# how it is built and what its loss is.
+# The model is wavae's VAE written with torch modules: interop/pytorch/wavae_torch.py (VAE, Stack)
+# says how it is built and what its loss is.
 #
 # Precision: the parameters, x and eps are drawn in float32 (torch.manual_seed, PyTorch's default
 # initialisation, torch.rand, torch.randn), since wavae holds float32; the module is then cast to
@@ -23,7 +23,7 @@
 
 import torch
 
-from torch_wavae import VAE, check_state_dict, min_abs_preactivation, parameters_and_grads, write_cases
+from torch_wavae import VAE, check_state_dict, min_abs_preactivation, parameters_and_grads, same_decoder, write_cases
 
 N = 3  # rows
 
@@ -94,7 +94,8 @@ def build(arch):
     options = arch['options']
     decoder_specs = options.get('decoder', arch.get('decoderMirror'))
     torch.manual_seed(arch['seed'])
-    model = VAE(options, decoder_specs)  # float32: PyTorch's default initialisation
+    model = VAE(options)  # float32: PyTorch's default initialisation; the decoder: the options' or wavae's mirror
+    same_decoder(model, decoder_specs)
     D = 1
     for d in options['inputShape']:
         D *= d
@@ -102,9 +103,10 @@ def build(arch):
     eps32 = torch.randn(N, options['latentDim'], dtype=torch.float32)
     model = model.double()  # exact: every float32 is a float64
     x, eps = x32.double(), eps32.double()
-    sd = check_state_dict(model, VAE(options, decoder_specs).double())
+    sd = check_state_dict(model, VAE(options).double())
 
-    loss, recon, kl, preacts = model.loss(x, eps)
+    preacts = []
+    loss, _, recon, kl = model(x, eps=eps, preacts=preacts)
     model.zero_grad()
     loss.backward()
     min_preact = min_abs_preactivation(arch['name'], preacts)
