@@ -42,7 +42,8 @@ export function num(min = -Infinity, max?: number): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < min || (max !== undefined && n > max)) {
-      throw new InvalidArgumentError(`expected a number${max !== undefined ? ` in [${min}, ${max}]` : min > -Infinity ? ` >= ${min}` : ''}, got ${JSON.stringify(value)}`);
+      const above = min === Number.MIN_VALUE ? '> 0' : `>= ${min}`; // MIN_VALUE: positive
+      throw new InvalidArgumentError(`expected a number${max !== undefined ? ` in [${min === Number.MIN_VALUE ? '0 (excluded)' : min}, ${max}]` : min > -Infinity ? ` ${above}` : ''}, got ${JSON.stringify(value)}`);
     }
     return n;
   };
@@ -61,4 +62,10 @@ export function bytes(min: number, max: number): (value: string) => number {
     }
     return n;
   };
+}
+
+/** Commander value parser for a path or a spec: any text but the empty one. */
+export function nonEmpty(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a value, got an empty one');
+  return value;
 }

@@ -7,7 +7,7 @@ import { init } from '../backend/index.js';
 import '../node.js'; // registers the kernel threads for --threads
 import { WavaeError } from '../errors.js';
 import { MAX_CLASSES } from '../condition.js';
-import { MAX_PICTURE_SIDE, MAX_UNITS, bytes, dimsArg, int, num } from './args.js';
+import { MAX_PICTURE_SIDE, MAX_UNITS, bytes, dimsArg, int, nonEmpty, num } from './args.js';
 import { SERVE_DEFAULTS as D, serve, type ServeArgs } from './serve.js';
 import { MAX_EPOCHS } from '../train/fit.js';
 import { MAX_IW_SAMPLES } from '../models/model.js';
@@ -17,6 +17,7 @@ import { encode, evaluate, info } from './inspect.js';
 import { MAX_SAMPLES, interpolate, reconstruct, sample, traverse } from './pictures.js';
 import { SCALING_TYPES } from '../data/scaling.js';
 import { train } from './train.js';
+import { errorLine } from './error-line.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }; // dist/cli/ -> the package's root
 
@@ -26,7 +27,7 @@ const program = new Command('wavae')
   .addOption(new Option('--backend <name>', 'kernel backend (default: wasm where SIMD WebAssembly runs, else js)').choices(['wasm', 'js']))
   .option('--threads <n>', 'kernel threads for the wasm backend (default: the cores, up to 4; at most 64)', int(1, 64))
   .showSuggestionAfterError(true)
-  .configureOutput({ outputError: (text, write) => write(`wavae: ${text.replace(/^error: /, 'error: ').trimEnd()}\n`) });
+  .configureOutput({ outputError: (text, write) => write(errorLine(text.replace(/^error: /, '').trimEnd())) });
 
 /** Wraps a command action: init, run, and one clear line on failure. */
 function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
@@ -38,7 +39,7 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): 
       await fn(...args);
     } catch (err) {
       const message = err instanceof WavaeError ? err.message : err instanceof Error ? err.message : String(err);
-      process.stderr.write(`wavae: error: ${message}\n`);
+      process.stderr.write(errorLine(message));
       if (process.env.WAVAE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
       process.exitCode = 1;
     }
@@ -87,7 +88,7 @@ program.command('train')
   .option('--beta <b>', 'weight of the KL term (default: 1)', num(0))
   .option('--kl-warmup <epochs>', 'epochs of linear KL warm-up (default: 0)', num(0))
   .option('--weight-decay <l2>', 'L2 penalty on the weights (default: 0)', num(0))
-  .option('--denoise <spec>', 'autoencoder input corruption: gaussian:STD or mask:PROB (default: none)')
+  .option('--denoise <spec>', 'autoencoder input corruption: gaussian:STD or mask:PROB (default: none)', nonEmpty)
   .addOption(new Option('--optimizer <name>', 'optimizer (default: adam)').choices(['adam', 'adamw', 'sgd']))
   .option('--lr <rate>', 'learning rate (default: 4e-3 with cosine decay and warm-up when neither --optimizer nor --lr is given, ' +
     '1e-3 with --arch conv; else 1e-3, 0.01 for sgd, constant)', num(0))
@@ -96,14 +97,14 @@ program.command('train')
   .option('--lr-step <epochs>', 'step schedule: epochs between decays (default: 1)', num(0))
   .option('--lr-gamma <g>', 'step/exponential schedule: decay factor (default: 0.5 step, 0.9 exponential)', num(0))
   .option('--warmup-steps <n>', 'linear learning-rate warm-up steps (default: with the default schedule, 200 or a tenth of all steps if fewer; else 0)', int(0))
-  .option('--clip-norm <n>', 'clip gradients to this global norm (default: no clipping)', num(0))
+  .option('--clip-norm <n>', 'clip gradients to this global norm, > 0 (default: no clipping)', num(Number.MIN_VALUE))
   .option('--batch-size <n>', 'batch size (default: 128)', int(1))
   .option('--epochs <n>', `epochs, at most ${MAX_EPOCHS} (default: 7; 10 with --arch conv)`, int(1, MAX_EPOCHS))
   .option('--seed <n>', 'seed', int(0, 2 ** 32 - 1), 1)
   .option('--validation-split <f>', 'fraction of user data held out for validation (default: 0.1; MNIST uses its test set)', num(0))
   .addOption(new Option('--scale <how>', 'input scaling (default: divide255 for byte data, else none)').choices([...SCALING_TYPES]))
   .addOption(shapeOption("the data's (IDX, .npy, MNIST)"))
-  .option('--out <dir>', 'output folder', 'out')
+  .option('--out <dir>', 'output folder', nonEmpty, 'out')
   .option('--no-pictures', 'skip the PNG pictures')
   .option('--quiet', 'print nothing but errors (default: a progress bar on a terminal, else plain lines)')
   .option('--json', 'print JSON lines (one per epoch, then a summary)')
@@ -131,7 +132,7 @@ program.command('sample')
   .addOption(new Option('--label <k>', 'a conditional model: samples of class k').argParser(int(0)))
   .option('--grid-by-label', "a conditional model: one row per class, --n samples each, column j from the same code in every row (a conditional model's default)")
   .addOption(shapeOption("the model file's"))
-  .option('--out <file>', 'PNG file', 'samples.png')
+  .option('--out <file>', 'PNG file', nonEmpty, 'samples.png')
   .action(action(sample));
 
 program.command('reconstruct')
@@ -145,7 +146,7 @@ program.command('reconstruct')
   .option('--n <n>', `number of images (at most ${MAX_SAMPLES})`, int(1, MAX_SAMPLES), 16)
   .option('--limit <n>', 'read only the first n rows of --data', int(1))
   .addOption(shapeOption("the model file's"))
-  .option('--out <file>', 'PNG file', 'reconstructions.png')
+  .option('--out <file>', 'PNG file', nonEmpty, 'reconstructions.png')
   .action(action(reconstruct));
 
 program.command('interpolate')
@@ -161,7 +162,7 @@ program.command('interpolate')
   .option('--steps <n>', `points on the line (at most ${MAX_PICTURE_SIDE})`, int(2, MAX_PICTURE_SIDE), 10)
   .option('--cols <n>', `grid columns (at most ${MAX_PICTURE_SIDE})`, int(1, MAX_PICTURE_SIDE))
   .addOption(shapeOption("the model file's"))
-  .option('--out <file>', 'PNG file', 'interpolation.png')
+  .option('--out <file>', 'PNG file', nonEmpty, 'interpolation.png')
   .action(action(interpolate));
 
 program.command('traverse')
@@ -177,14 +178,14 @@ program.command('traverse')
   .option('--steps <n>', `points per dimension (at most ${MAX_PICTURE_SIDE})`, int(2, MAX_PICTURE_SIDE), 9)
   .option('--range <r>', 'half-width of the traversal (at most 1e6)', num(0, 1e6), 3)
   .addOption(shapeOption("the model file's"))
-  .option('--out <file>', 'PNG file', 'traversal.png')
+  .option('--out <file>', 'PNG file', nonEmpty, 'traversal.png')
   .action(action(traverse));
 
 program.command('encode')
   .description('latent means (and log-variances) of a dataset as CSV or .npy')
   .requiredOption('--model <file>', 'model file')
   .addOption(dataOption())
-  .requiredOption('--out <file>', 'codes.csv or codes.npy')
+  .requiredOption('--out <file>', 'codes.csv or codes.npy', nonEmpty)
   .addOption(labelColumnOption())
   .addOption(headerOption())
   .addOption(labelsOption())

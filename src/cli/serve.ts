@@ -11,6 +11,7 @@ import { Metrics } from '../serve/metrics.js';
 import { ModelWorker } from '../serve/model-worker.js';
 import type { EngineLimits } from '../serve/engine.js';
 import type { WorkerSetup } from '../serve/protocol.js';
+import { errorLine } from './error-line.js';
 import { readFile } from './files.js';
 
 export interface ServeArgs extends HttpLimits, EngineLimits {
@@ -109,6 +110,6 @@ export async function serve(args: ServeArgs, globals: { backend?: 'wasm' | 'js';
 
 function startupFailure(err: unknown): void {
   const message = err instanceof WavaeError || err instanceof Error ? err.message : String(err);
-  process.stderr.write(`wavae: error: ${message.split('\n')[0]}\n`);
+  process.stderr.write(errorLine(message.split('\n')[0]));
   process.exitCode = 2;
 }

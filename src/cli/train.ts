@@ -134,7 +134,7 @@ async function trainInto(outputs: OutputSet, args: TrainArgs): Promise<void> {
   } else if (args.model === 'ae') {
     model = new Autoencoder({
       ...common, latentDim, loss: (args.loss ?? 'mse') as 'mse',
-      ...(args.denoise ? { denoise: parseDenoise(args.denoise) } : {}),
+      ...(args.denoise !== undefined ? { denoise: parseDenoise(args.denoise) } : {}),
     });
   } else {
     throw new WavaeError('INVALID_OPTION', `--model must be 'vae' or 'ae', got ${JSON.stringify(args.model)}`);
