@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import { WavaeError } from '../errors.js';
 import { idxItemsToRead, parseIdx, readIdxHeader } from '../data/idx.js';
 import { mnist } from '../data/mnist-node.js';
-import { parseCsv, parseJsonRows, parseNpy, type Table } from '../data/tabular.js';
+import { parseCsv, parseJsonRows, parseNpy, readNpyHeader, type NpyHeader, type Table } from '../data/tabular.js';
 import { matrix } from '../matrix.js';
 import { imageShapeOf, type ImageShape } from './image-shape.js';
 
@@ -38,6 +38,8 @@ export interface DataOptions {
   limit?: number;
   /** Without --labels, read the IDX label file next to IDX images (idxLabelFile) if there is one. */
   findLabels?: boolean;
+  /** The values per row the caller takes (a model's inputs): IDX and .npy files of other widths are refused from their header, before their data is read. */
+  cols?: number;
 }
 
 /** Loads 'mnist' or a file: IDX (plain or .gz), CSV, JSON, .npy, chosen by extension. */
@@ -57,7 +59,7 @@ export async function loadData(source: string, options: DataOptions = {}): Promi
     };
     rows = data.x.rows;
   } else {
-    const { table, fileRows } = await parseByExtension(source, readData(source, options.limit), options, options.limit);
+    const { table, fileRows } = await parseByExtension(source, readData(source, options.limit, options.cols), options, options.limit);
     const labelsFrom = table.labels ? `${path.basename(source)} column ${options.labelColumn}` : null;
     data = { ...table, shape: imageShapeOf(table.shape), test: null, source, labelsFrom };
     rows = fileRows;
@@ -65,7 +67,7 @@ export async function loadData(source: string, options: DataOptions = {}): Promi
   const found = !options.labels && options.findLabels && !data.labels ? idxLabelFile(source) : null;
   const labelFile = options.labels ?? found;
   if (labelFile) {
-    const { table: t, fileRows } = await parseByExtension(labelFile, readData(labelFile, options.limit), {}, options.limit);
+    const { table: t, fileRows } = await parseByExtension(labelFile, readData(labelFile, options.limit, 1), { cols: 1 }, options.limit);
     const which = found ? `${labelFile} (the label file next to ${path.basename(source)}; --labels FILE takes another)` : labelFile;
     if (t.x.cols !== 1) throw new WavaeError('SHAPE_MISMATCH', `${which}: ${t.x.cols} values per row, expected one label per row`);
     if (fileRows !== rows) throw new WavaeError('SHAPE_MISMATCH', `${which}: ${fileRows} labels for ${rows} rows of ${source}`);
@@ -100,8 +102,8 @@ export function idxLabelFile(source: string): string | null {
   return null;
 }
 
-/** The most bytes a gzipped CSV or JSON file inflates to: the longest string the engine decodes (about 512 MiB in Node 20). */
-const MAX_TEXT_BYTES = bufferConstants.MAX_STRING_LENGTH;
+/** The most bytes a gzipped CSV or JSON file inflates to (256 MiB; below the longest string the engine decodes, about 512 MiB in Node 20). */
+const MAX_TEXT_BYTES = Math.min(2 ** 28, bufferConstants.MAX_STRING_LENGTH);
 
 /**
  * A data file's table by its extension, and the rows of the whole file. IDX (plain or gzipped)
@@ -114,10 +116,8 @@ async function parseByExtension(file: string, bytes: Uint8Array, options: DataOp
   const lower = path.basename(file).toLowerCase();
   const inner = lower.endsWith('.gz') ? lower.slice(0, -3) : null;
   if (inner !== null) {
-    const idxName = isIdx(inner) ? name : null;
     const max = inner.endsWith('.csv') || inner.endsWith('.json') ? MAX_TEXT_BYTES : MAX_FILE_BYTES;
-    const stopAt = idxName === null ? undefined : idxEnd(idxName, limit);
-    return parseByExtension(file.slice(0, -3), await gunzipBounded(bytes, name, max, stopAt), options, limit, name);
+    return parseByExtension(file.slice(0, -3), await gunzipBounded(bytes, name, max, dataEnd(inner, name, limit, options.cols)), options, limit, name);
   }
   const whole = (table: Table): { table: Table; fileRows: number } => ({ table, fileRows: table.x.rows });
   if (lower.endsWith('.csv')) {
@@ -125,7 +125,9 @@ async function parseByExtension(file: string, bytes: Uint8Array, options: DataOp
     return whole(parseCsv(new TextDecoder().decode(bytes), { name, header: options.header === 'yes' ? true : options.header === 'no' ? false : 'auto', ...(label !== undefined ? { labelColumn: label } : {}) }));
   }
   if (lower.endsWith('.json')) return whole(parseJsonRows(new TextDecoder().decode(bytes), name));
-  if (lower.endsWith('.npy')) return whole(parseNpy(bytes, name));
+  if (lower.endsWith('.npy')) {
+    return { table: parseNpy(bytes, name, limit !== undefined ? { limit } : {}), fileRows: (readNpyHeader(bytes, name) as NpyHeader).shape[0] };
+  }
   if (isIdx(lower)) {
     const idx = parseIdx(bytes, name, limit !== undefined ? { limit } : {});
     const n = idx.dims[0];
@@ -138,22 +140,42 @@ async function parseByExtension(file: string, bytes: Uint8Array, options: DataOp
   throw new WavaeError('INVALID_OPTION', `${name}: unknown data format; use .csv, .json, .npy, IDX (.idx, *-ubyte) or any of them .gz`);
 }
 
-/** A data file's bytes; of an IDX file, only as far as its header says (and the limit). */
-function readData(file: string, limit: number | undefined): Uint8Array {
+/** A data file's bytes; of an IDX or .npy file, only as far as its header says (and the limit). */
+function readData(file: string, limit: number | undefined, cols: number | undefined): Uint8Array {
   const name = path.basename(file);
-  return readFile(file, isIdx(name.toLowerCase()) ? idxEnd(name, limit) : undefined);
+  return readFile(file, dataEnd(name.toLowerCase(), name, limit, cols));
 }
 
 /**
- * Where the bytes parseIdx reads end, from the head of an IDX file (null while the header is
- * incomplete): its header, then `limit` items (all by default). A header that claims more values
- * than wavae reads is refused here, before the data is read or inflated.
+ * For the formats whose header gives the array's shape (IDX, .npy): where the bytes wavae reads
+ * end, from the head of the file (null while the header is incomplete), i.e. the header then
+ * `limit` rows (all by default). A header of no rows, of empty rows, of rows other than `cols`
+ * values wide, or of more values than wavae reads is refused here, before the data is read or
+ * inflated. Undefined for other formats (CSV and JSON are read whole).
  */
-function idxEnd(name: string, limit: number | undefined): (head: Uint8Array) => number | null {
-  return (head) => {
-    const header = readIdxHeader(head, name);
-    return header && header.headerBytes + idxItemsToRead(header, name, limit) * header.itemBytes;
+function dataEnd(lower: string, name: string, limit: number | undefined, cols: number | undefined): ((head: Uint8Array) => number | null) | undefined {
+  const check = (rows: number, width: number, shape: string): void => {
+    if (rows === 0) throw new WavaeError('SHAPE_MISMATCH', `${name}: no rows (shape ${shape})`);
+    if (width === 0) throw new WavaeError('SHAPE_MISMATCH', `${name}: rows of no values (shape ${shape})`);
+    if (cols !== undefined && width !== cols) throw new WavaeError('SHAPE_MISMATCH', `${name}: rows of ${width} values (shape ${shape}), expected ${cols}`);
   };
+  if (isIdx(lower)) {
+    return (head) => {
+      const header = readIdxHeader(head, name);
+      if (!header) return null;
+      check(header.dims[0], header.itemBytes / header.type.size, `[${header.dims.join(', ')}]`);
+      return header.headerBytes + idxItemsToRead(header, name, limit) * header.itemBytes;
+    };
+  }
+  if (lower.endsWith('.npy')) {
+    return (head) => {
+      const header = readNpyHeader(head, name);
+      if (!header) return null;
+      check(header.shape[0], header.cols, `(${header.shape.join(', ')})`);
+      return header.dataStart + Math.min(header.shape[0], limit ?? Infinity) * header.cols * header.itemBytes;
+    };
+  }
+  return undefined;
 }
 
 /** IDX by name: .idx, *-ubyte, *.idxN. */

@@ -25,13 +25,13 @@ export interface DataArgs {
 /**
  * Loads --data for a model: MNIST's test split, or the file; scaled like the training data. For
  * a conditional model, its condition rows: the data's labels one-hot, or --label on every row.
+ * `opened` is the model file when the caller has opened it already (it is read once).
  */
-async function modelData(file: string, source: string, opts: DataArgs) {
-  const opened = openModel(file);
+async function modelData(file: string, source: string, opts: DataArgs, opened = openModel(file)) {
   const conditional = opened.condition !== null;
   const classes = conditional || opts.label !== undefined ? modelClasses(file, opened.condition, `--label ${opts.label}`) : 0;
   if (opts.label !== undefined) checkLabel(opts.label, classes);
-  const data = await loadData(source, { labelColumn: opts.labelColumn, header: opts.header, labels: opts.labels, limit: opts.limit, findLabels: conditional && opts.label === undefined });
+  const data = await loadData(source, { labelColumn: opts.labelColumn, header: opts.header, labels: opts.labels, limit: opts.limit, findLabels: conditional && opts.label === undefined, cols: opened.model.inputDim });
   const raw = data.test ? data.test.x : data.x;
   if (raw.cols !== opened.model.inputDim) {
     throw new WavaeError('SHAPE_MISMATCH', `${source} has ${raw.cols} columns, the model takes ${opened.model.inputDim}`);

@@ -9,7 +9,7 @@ import { matrix, type Matrix } from '../matrix.js';
 import { conditionMetadata, readCondition, type ModelCondition } from './condition.js';
 import { readFile } from './files.js';
 import { readImageShape, showImageShape, type ImageShape } from './image-shape.js';
-import type { Scaling } from '../data/scaling.js';
+import { readScaling, type Scaling } from '../data/scaling.js';
 
 export type CliModel = AnyModel;
 
@@ -57,14 +57,7 @@ export function openModel(file: string): OpenedModel {
   checkLooksLikeModel(file, bytes);
   const metadata = readMetadata(bytes);
   const model = loadModel(bytes);
-  let scaling: Scaling = { type: 'none' };
-  if (metadata.scaling) {
-    try {
-      scaling = JSON.parse(metadata.scaling);
-    } catch {
-      throw new WavaeError('CORRUPT_FILE', `${file}: the metadata "scaling" is not valid JSON`);
-    }
-  }
+  const scaling: Scaling = metadata.scaling !== undefined ? readScaling(metadata.scaling, model.inputDim, file) : { type: 'none' };
   const input = model.inputShape;
   let shape: ImageShape | null = input.length === 3 ? [input[0], input[1], input[2]] : null;
   if (!shape && metadata.image_shape !== undefined) {

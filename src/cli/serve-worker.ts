@@ -21,8 +21,7 @@ async function open(): Promise<{ engine: Engine; info: ModelInfo }> {
   const { model, scaling, shape, condition } = opened;
   if (setup.calibrate) {
     const c = setup.calibrate;
-    const normal = await modelData(setup.file, c.data, c.limit !== undefined ? { limit: c.limit } : {});
-    normal.model.dispose();
+    const normal = await modelData(setup.file, c.data, c.limit !== undefined ? { limit: c.limit } : {}, opened);
     model.calibrate(normal.x, { quantile: c.quantile, ...(c.method ? { method: c.method } : {}), ...(c.samples ? { samples: c.samples } : {}), ...given(normal.condition) });
   }
   const classes = condition?.type === 'labels' ? condition.classes : null;

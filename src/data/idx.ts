@@ -85,7 +85,7 @@ export function idxItemsToRead(header: IdxHeader, name: string, limit = Infinity
  * Parses IDX bytes, the first `limit` items along the first dimension (all by default; the
  * returned dims[0] is the count read, and bytes past them need not be there); throws
  * CORRUPT_FILE naming what is wrong (magic, type, truncation), OUT_OF_MEMORY for more than
- * MAX_IDX_VALUES values.
+ * MAX_IDX_VALUES values, NON_FINITE_INPUT for a float that is not finite in float32 (its item and value).
  */
 export function parseIdx(bytes: Uint8Array, name = 'IDX file', options: { limit?: number } = {}): Idx {
   const header = readIdxHeader(bytes, name);
@@ -111,10 +111,16 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX file', options: { limit?
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = type.name === 'int16' ? new Int16Array(count) : type.name === 'int32' ? new Int32Array(count)
     : type.name === 'float32' ? new Float32Array(count) : new Float64Array(count);
+  const float = type.name === 'float32' || type.name === 'float64';
+  const perItem = header.itemBytes / type.size;
   for (let i = 0; i < count; i++) {
     const at = headerBytes + i * type.size;
-    out[i] = type.name === 'int16' ? view.getInt16(at) : type.name === 'int32' ? view.getInt32(at)
+    const v = type.name === 'int16' ? view.getInt16(at) : type.name === 'int32' ? view.getInt32(at)
       : type.name === 'float32' ? view.getFloat32(at) : view.getFloat64(at);
+    if (float && !Number.isFinite(Math.fround(v))) {
+      throw new WavaeError('NON_FINITE_INPUT', `${name}: item ${Math.floor(i / perItem)}, value ${i % perItem} is ${v}${Number.isFinite(v) ? ', beyond float32 (at most ±3.4028235e38)' : ''}`);
+    }
+    out[i] = v;
   }
   return { dims, data: out };
 }

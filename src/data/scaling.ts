@@ -13,6 +13,48 @@ export type Scaling =
 
 export const SCALING_TYPES = ['none', 'divide255', 'minmax', 'standardize'] as const;
 
+/**
+ * A scaling recorded in a model file's metadata (JSON), checked before any use: a known type, and
+ * for minmax and standardize one finite float32 value per input column in each array, max >= min,
+ * and a std of 0 (a constant column) or one whose reciprocal is a finite float32. CORRUPT_FILE
+ * naming `where` (the file) otherwise.
+ */
+export function readScaling(text: string, inputDim: number, where: string): Scaling {
+  const bad = (why: string): WavaeError => new WavaeError('CORRUPT_FILE', `${where}: the metadata "scaling" ${why}`);
+  let s: unknown;
+  try {
+    s = JSON.parse(text);
+  } catch {
+    throw bad('is not valid JSON');
+  }
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw bad('is not a JSON object');
+  const type = (s as { type?: unknown }).type;
+  if (typeof type !== 'string' || !(SCALING_TYPES as readonly string[]).includes(type)) {
+    throw bad(`has type ${JSON.stringify(type) ?? 'missing'}, expected one of ${SCALING_TYPES.join(', ')}`);
+  }
+  if (type === 'none' || type === 'divide255') return { type };
+  const [a, b] = type === 'minmax' ? ['min', 'max'] : ['mean', 'std'];
+  const column = (key: string): number[] => {
+    const v = (s as Record<string, unknown>)[key];
+    if (!Array.isArray(v) || v.length !== inputDim) {
+      throw bad(`"${key}" must be an array of ${inputDim} numbers (one per input column), got ${Array.isArray(v) ? `${v.length} entries` : typeof v}`);
+    }
+    for (let j = 0; j < v.length; j++) {
+      if (typeof v[j] !== 'number' || !Number.isFinite(Math.fround(v[j]))) throw bad(`"${key}" has ${String(v[j]).slice(0, 40)} at column ${j}, not a finite float32 number`);
+    }
+    return v as number[];
+  };
+  const first = column(a);
+  const second = column(b);
+  for (let j = 0; j < inputDim; j++) {
+    if (type === 'minmax' && second[j] < first[j]) throw bad(`has max ${second[j]} < min ${first[j]} at column ${j}`);
+    if (type === 'standardize' && (second[j] < 0 || (second[j] > 0 && !Number.isFinite(Math.fround(1 / second[j]))))) {
+      throw bad(`has std ${second[j]} at column ${j}: a std is 0 (a constant column) or a positive number whose reciprocal is a finite float32`);
+    }
+  }
+  return type === 'minmax' ? { type: 'minmax', min: first, max: second } : { type: 'standardize', mean: first, std: second };
+}
+
 /** Fits a scaling of the given type to x (per column for minmax and standardize). */
 export function fitScaling(type: string, x: Matrix): Scaling {
   const { rows, cols, data } = x;

@@ -282,47 +282,87 @@ export function parseJsonRows(text: string, name = 'JSON'): Table {
   return { x: values.matrix(), labels: null, columns: null, shape: null };
 }
 
-/** Parses a NumPy .npy file of float32, float64 or uint8, C order, shape (n,), (n, d), (n, h, w) or (n, c, h, w). */
-export function parseNpy(bytes: Uint8Array, name = '.npy'): Table {
+/** What a .npy header says: where the data starts, the array's shape, and its element type. */
+export interface NpyHeader {
+  dataStart: number;
+  shape: number[];
+  descr: string;
+  itemBytes: number;
+  /** Values per row (the product of the shape after the first dimension; 1 for (n,)). */
+  cols: number;
+}
+
+const NPY_TYPES: Record<string, { size: number; get: (view: DataView, at: number) => number }> = {
+  '<f4': { size: 4, get: (view, at) => view.getFloat32(at, true) },
+  '<f8': { size: 8, get: (view, at) => view.getFloat64(at, true) },
+  '|u1': { size: 1, get: (view, at) => view.getUint8(at) },
+  '<u1': { size: 1, get: (view, at) => view.getUint8(at) },
+};
+
+/** The longest .npy header wavae reads (numpy writes a few hundred bytes at most). */
+const MAX_NPY_HEADER = 1 << 16;
+
+/**
+ * Reads a .npy header from the head of a file, or null while `head` holds less than the whole
+ * header. Checks it all before any data is read: the magic, a readable dict, C order, a supported
+ * dtype, a shape of 1 to 4 plain integers, and at most MAX_TABLE_VALUES values.
+ */
+export function readNpyHeader(head: Uint8Array, name = '.npy'): NpyHeader | null {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new WavaeError('CORRUPT_FILE', `${name}: not a .npy file (bad magic)`);
-  const major = bytes[6];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (magic.some((b, i) => i < head.length && head[i] !== b)) throw new WavaeError('CORRUPT_FILE', `${name}: not a .npy file (bad magic)`);
+  if (head.length < 12) return null;
+  const major = head[6];
+  if (major < 1 || major > 3) throw new WavaeError('CORRUPT_FILE', `${name}: .npy format version ${major}.${head[7]} is not one wavae reads (1.0 to 3.0)`);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
-  if (start + headerLen > bytes.length) throw new WavaeError('CORRUPT_FILE', `${name}: truncated header`);
-  const header = new TextDecoder().decode(bytes.subarray(start, start + headerLen));
+  if (headerLen > MAX_NPY_HEADER) throw new WavaeError('CORRUPT_FILE', `${name}: a .npy header of ${headerLen} bytes (wavae reads at most ${MAX_NPY_HEADER})`);
+  if (start + headerLen > head.length) return null;
+  const header = new TextDecoder().decode(head.subarray(start, start + headerLen));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new WavaeError('CORRUPT_FILE', `${name}: unreadable header ${JSON.stringify(header.trim())}`);
+  if (!descr || !fortran || shapeText === undefined) throw new WavaeError('CORRUPT_FILE', `${name}: unreadable header ${JSON.stringify(header.trim().slice(0, 200))}`);
   if (fortran === 'True') throw new WavaeError('INVALID_OPTION', `${name}: Fortran-order arrays are not supported (save with np.ascontiguousarray)`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  if (shape.length < 1 || shape.length > 4 || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new WavaeError('SHAPE_MISMATCH', `${name}: shape (${shapeText}) must be (n,), (n, d), (n, h, w) or (n, c, h, w)`);
+  const parts = shapeText.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  if (parts.length < 1 || parts.length > 4 || parts.some((t) => !/^\d{1,15}$/.test(t))) {
+    throw new WavaeError('SHAPE_MISMATCH', `${name}: shape (${shapeText.slice(0, 100)}) must be (n,), (n, d), (n, h, w) or (n, c, h, w) of plain integers`);
   }
-  const types: Record<string, { size: number; get: (at: number) => number }> = {
-    '<f4': { size: 4, get: (at) => view.getFloat32(at, true) },
-    '<f8': { size: 8, get: (at) => view.getFloat64(at, true) },
-    '|u1': { size: 1, get: (at) => view.getUint8(at) },
-    '<u1': { size: 1, get: (at) => view.getUint8(at) },
-  };
-  const t = types[descr];
-  if (!t) throw new WavaeError('INVALID_OPTION', `${name}: dtype ${descr} is not supported (use float32, float64 or uint8)`);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLen;
+  const shape = parts.map(Number);
+  const t = NPY_TYPES[descr];
+  if (!t) throw new WavaeError('INVALID_OPTION', `${name}: dtype ${descr.slice(0, 40)} is not supported (use float32, float64 or uint8)`);
+  const cols = shape.length === 1 ? 1 : shape.slice(1).reduce((a, b) => a * b, 1);
+  if (shape[0] * cols > MAX_TABLE_VALUES) {
+    throw new WavaeError('OUT_OF_MEMORY', `${name}: shape (${shape.join(', ')}) holds more than the ${MAX_TABLE_VALUES} values wavae reads (1 GiB of float32)`);
+  }
+  return { dataStart: start + headerLen, shape, descr, itemBytes: t.size, cols };
+}
+
+/**
+ * Reads a .npy array (float32, float64 or uint8; C order) as a table; with `limit`, only its first
+ * `limit` rows. A value that is not finite, or beyond float32, is NON_FINITE_INPUT at its row and
+ * column.
+ */
+export function parseNpy(bytes: Uint8Array, name = '.npy', options: { limit?: number } = {}): Table {
+  const h = readNpyHeader(bytes, name);
+  if (!h) throw new WavaeError('CORRUPT_FILE', bytes.length < 12 ? `${name}: not a .npy file (too short)` : `${name}: truncated header`);
+  const { shape, descr, cols, dataStart } = h;
+  const t = NPY_TYPES[descr];
+  const n = options.limit !== undefined ? Math.min(shape[0], options.limit) : shape[0];
+  const count = n * cols;
   if (dataStart + count * t.size > bytes.length) {
-    throw new WavaeError('CORRUPT_FILE', `${name}: truncated: shape (${shape.join(', ')}) of ${descr} needs ${count * t.size} bytes of data, the file has ${bytes.length - dataStart}`);
+    throw new WavaeError('CORRUPT_FILE', `${name}: truncated: shape (${shape.join(', ')}) of ${descr} needs ${shape[0] * cols * t.size} bytes of data, the file has ${bytes.length - dataStart}`);
   }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) {
-    const v = t.get(dataStart + i * t.size);
-    if (!Number.isFinite(v)) throw new WavaeError('NON_FINITE_INPUT', `${name}: element ${i} is ${v}`);
-    if (!Number.isFinite(Math.fround(v))) throw new WavaeError('NON_FINITE_INPUT', `${name}: element ${i} is ${v}, beyond float32 (at most ±3.4028235e38)`);
+    const v = t.get(view, dataStart + i * t.size);
+    if (!Number.isFinite(Math.fround(v))) {
+      const where = `row ${Math.floor(i / cols)}, column ${i % cols} (element ${i})`;
+      throw new WavaeError('NON_FINITE_INPUT', `${name}: ${where} is ${v}${Number.isFinite(v) ? ', beyond float32 (at most ±3.4028235e38)' : ''}`);
+    }
     out[i] = v;
   }
-  const n = shape[0];
-  const cols = shape.length === 1 ? 1 : shape.slice(1).reduce((a, b) => a * b, 1);
   return { x: matrix(n, cols, out), labels: null, columns: null, shape: shape.length >= 3 ? shape.slice(1) : null };
 }
 

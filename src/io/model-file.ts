@@ -75,7 +75,7 @@ export function decodeModelFile(bytes: Uint8Array): ModelFile {
   if (metadata.format !== 'wavae') {
     return { kind: null, formatVersion: 0, config: null, tensors, epochsTrained: 0, optimizer: null, metadata };
   }
-  const version = Number(metadata.format_version);
+  const version = /^[1-9][0-9]{0,8}$/.test(metadata.format_version ?? '') ? Number(metadata.format_version) : NaN; // written as String(n): no '1e0', '01' or ' 1'
   if (!Number.isInteger(version) || version < 1) throw new WavaeError('CORRUPT_FILE', `load: invalid format_version ${describe(metadata.format_version)}`);
   if (version > FORMAT_VERSION) {
     throw new WavaeError('UNSUPPORTED_VERSION', `load: model file format version ${version} is newer than this wavae reads (${FORMAT_VERSION}); upgrade wavae`);
