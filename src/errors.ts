@@ -38,6 +38,13 @@ export function checkInt(name: string, value: unknown, min: number, max = Number
   return value;
 }
 
+/** Throws INVALID_OPTION unless value is undefined or a boolean; returns it, or `fallback` when undefined. */
+export function checkBool(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new WavaeError('INVALID_OPTION', `${name} must be true or false, got ${describe(value)}`);
+  return value;
+}
+
 /** Throws INVALID_OPTION unless value is a finite number. */
 export function checkFinite(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {

@@ -9,11 +9,19 @@ export interface Matrix {
   readonly data: Float32Array;
 }
 
+/** The most values matrix() allocates (2^30 float32: 4 GiB, about the largest Float32Array an engine makes). */
+export const MAX_MATRIX_VALUES = 2 ** 30;
+
 /** Builds a Matrix; data defaults to zeros and must hold rows * cols values. */
 export function matrix(rows: number, cols: number, data?: Float32Array | ArrayLike<number>): Matrix {
   checkInt('matrix: rows', rows, 0);
   checkInt('matrix: cols', cols, 1);
-  if (data === undefined) return { rows, cols, data: new Float32Array(rows * cols) };
+  if (data === undefined) {
+    if (rows * cols > MAX_MATRIX_VALUES) {
+      throw new WavaeError('OUT_OF_MEMORY', `matrix: ${rows} x ${cols} is ${rows * cols} values, more than the ${MAX_MATRIX_VALUES} of a Float32Array wavae allocates`);
+    }
+    return { rows, cols, data: new Float32Array(rows * cols) };
+  }
   if (data.length !== rows * cols) {
     throw new WavaeError('SHAPE_MISMATCH', `matrix: data has ${data.length} values, expected rows * cols = ${rows} * ${cols} = ${rows * cols}`);
   }

@@ -14,7 +14,7 @@ import {
   COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, inferredCondition, type Architecture,
 } from './architecture.js';
 import { scoreSettings, type ScoreOptions } from './scores.js';
-import { Model, checkScores, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
+import { Model, checkGradients, checkScores, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Input corruption for a denoising autoencoder (training only). */
 export type Denoise = { type: 'gaussian'; std: number } | { type: 'mask'; prob: number };
@@ -221,7 +221,7 @@ export class Autoencoder extends Model {
     if (cond) this.be.write(this.cond(n) as Buf, cond.data);
     if (this.p.x !== this.p.target) this.be.copy_f32(this.p.x.rows(n), this.p.target.rows(n));
     const losses = this.trainStep(n);
-    return { loss: losses.objective, grads: this.store.read('grads') };
+    return { loss: losses.objective, grads: checkGradients(losses.objective, this.store.read('grads')) };
   }
 
 }

@@ -1,7 +1,7 @@
 // load(): a model file (or a PyTorch state_dict saved with safetensors) back to a model. The file
 // is decoded and checked by io/model-file.ts; its kind picks the class from the registry; the
 // tensors are checked against the architecture before anything is allocated.
-import { WavaeError } from '../errors.js';
+import { WavaeError, checkKeys, describe } from '../errors.js';
 import { checkTensors, decodeModelFile, type ModelFile } from '../io/model-file.js';
 import { Optimizer, optimizerStateNames, resolveOptimizer } from '../train/optimizers.js';
 import type { Model } from './model.js';
@@ -16,6 +16,11 @@ export interface LoadOptions {
 
 /** Loads a model file written by save() or a PyTorch state_dict saved with safetensors. */
 export function loadModel(bytes: Uint8Array, options: LoadOptions = {}): AnyModel {
+  if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', `load: options must be an object, got ${describe(options)}`);
+  checkKeys('load', options, ['config']);
+  if (options.config !== undefined && (typeof options.config !== 'object' || options.config === null || Array.isArray(options.config))) {
+    throw new WavaeError('INVALID_OPTION', `load: config must be an object of architecture options, got ${describe(options.config)}`);
+  }
   const file = decodeModelFile(bytes);
   let entry: ModelKind;
   let config: Record<string, unknown>;

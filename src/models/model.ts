@@ -4,7 +4,7 @@
 // setParameters(), fit(), save() and dispose(). A model is Trainable (train/trainable.ts).
 import { getBackend, type Act, type Backend, type Buf } from '../backend/index.js';
 import { checkCondition } from '../condition.js';
-import { WavaeError, checkKeys } from '../errors.js';
+import { WavaeError, checkBool, checkKeys, describe } from '../errors.js';
 import { firstNonFinite, matrix, type Matrix } from '../matrix.js';
 import type { Shape } from '../nn/layer.js';
 import type { Rows } from '../nn/rows.js';
@@ -49,6 +49,27 @@ export function checkOutputs(where: string, values: Float32Array, cols: number, 
   throw new WavaeError('NON_FINITE_OUTPUT', `${where}: row ${first + row} gives ${values[bad]} at column ${bad - row * cols}: ` +
     'a value overflowed float32 inside the model (inputs far outside the scale it was trained on?)');
 }
+
+/**
+ * The loss and gradients of gradients(), after NON_FINITE_OUTPUT when the loss or a gradient is
+ * not finite (naming the tensor): the inputs were finite, so a value overflowed float32 inside.
+ */
+export function checkGradients(loss: number, grads: Record<string, Float32Array>): Record<string, Float32Array> {
+  const why = 'a value overflowed float32 inside the model (inputs far outside the scale it was trained on?)';
+  if (!Number.isFinite(loss)) throw new WavaeError('NON_FINITE_OUTPUT', `gradients: the loss is ${loss}: ${why}`);
+  for (const [name, g] of Object.entries(grads)) {
+    const bad = firstNonFinite(g);
+    if (bad >= 0) throw new WavaeError('NON_FINITE_OUTPUT', `gradients: ${name} has ${g[bad]} at index ${bad}: ${why}`);
+  }
+  return grads;
+}
+
+/**
+ * The most parameters a model has (2^26: with their gradients and Adam's two moments, 1 GiB of
+ * float32, a quarter of WebAssembly's 4 GiB memory). A larger architecture is OUT_OF_MEMORY
+ * before anything is allocated.
+ */
+export const MAX_PARAMETERS = 2 ** 26;
 
 /** The scores, after NON_FINITE_OUTPUT for the first that is not finite (naming its row). */
 export function checkScores(scores: Float64Array): Float64Array {
@@ -157,6 +178,10 @@ export abstract class Model implements Trainable {
     this.seed = arch.seed;
     this.be = getBackend();
     this.layout = new ParamLayout([...stackTensors(arch.layers), ...arch.extra]);
+    if (this.layout.size > MAX_PARAMETERS) {
+      throw new WavaeError('OUT_OF_MEMORY', `the architecture has ${this.layout.size} parameters, more than the ${MAX_PARAMETERS} a wavae model holds ` +
+        `(parameters, gradients and optimizer state: ${(this.layout.size * 16 / 2 ** 30).toFixed(1)} GiB)`);
+    }
     this.store = new ParamStore(this.be, this.layout);
     const values = new Float32Array(this.layout.size);
     stackInit(values, this.layout, arch.layers, new Rng(arch.seed));
@@ -394,8 +419,10 @@ export abstract class Model implements Trainable {
     this.checkLive();
     const values = this.parameters();
     const tensors = Object.fromEntries(this.layout.tensors.map((t) => [t.name, { shape: [...t.shape], data: values[t.name] }]));
+    if (typeof options !== 'object' || options === null) throw new WavaeError('INVALID_OPTION', `save: options must be an object, got ${describe(options)}`);
+    checkKeys('save', options, ['optimizer', 'metadata']);
     const opt = this.optimizer;
-    const optimizer = options.optimizer && opt
+    const optimizer = checkBool('save: optimizer', options.optimizer, false) && opt
       ? { config: optimizerConfigOf(opt.config), step: opt.step, state: Object.fromEntries(Object.entries(opt.state).map(([name, buf]) => [name, this.be.read(buf)])) }
       : null;
     const metadata = this.calibration ? { ...options.metadata, calibration: calibrationText(this.calibration) } : options.metadata;

@@ -14,7 +14,7 @@ import {
   COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, inferredCondition, type Architecture,
 } from './architecture.js';
 import { rowSeed, scoreSettings, type ScoreOptions } from './scores.js';
-import { MAX_IW_SAMPLES, Model, checkOutputs, checkResultSize, checkScores, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
+import { MAX_IW_SAMPLES, Model, checkGradients, checkOutputs, checkResultSize, checkScores, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Options of new VAE(...). */
 export interface VAEOptions {
@@ -319,7 +319,7 @@ export class VAE extends Model {
     this.be.write(this.p.eps.rows(n), eps.data);
     if (cond) this.be.write(this.cond(n) as Buf, cond.data);
     const losses = this.trainStep(n, null, Infinity);
-    return { loss: losses.objective, reconstruction: losses.reconstruction, kl: losses.kl, grads: this.store.read('grads') };
+    return { loss: losses.objective, reconstruction: losses.reconstruction, kl: losses.kl, grads: checkGradients(losses.objective, this.store.read('grads')) };
   }
 
   /**

@@ -4,7 +4,7 @@
 // restore-best, AbortSignal, and a history. A step allocates nothing in the heap; a non-finite
 // loss or gradient stops training with DIVERGED before the update, so the parameters stay the
 // last finite ones.
-import { WavaeError, checkKeys, checkInt, describe, orDefault } from '../errors.js';
+import { WavaeError, checkBool, checkKeys, checkInt, describe, orDefault } from '../errors.js';
 import { checkCondition } from '../condition.js';
 import { asMatrix, type Matrix } from '../matrix.js';
 import type { EvalResult, Trainable } from './trainable.js';
@@ -102,6 +102,7 @@ export async function fit(model: Trainable, x: Matrix | Float32Array, options: F
   if (clipNorm !== undefined && !(typeof clipNorm === 'number' && clipNorm > 0)) {
     throw new WavaeError('INVALID_OPTION', `fit: clipNorm must be a number > 0, got ${describe(clipNorm)}`);
   }
+  const shuffle = checkBool('fit: shuffle', options.shuffle, true);
   const seed = checkInt('fit: seed', orDefault(options.seed, model.seed), 0, 0xffffffff);
   const condition = checkCondition('fit', model.conditionDim, options.condition, data.rows, 'row of x');
   const validation = options.validationData === undefined ? null : asMatrix('fit: validationData', options.validationData, model.inputDim);
@@ -142,7 +143,7 @@ export async function fit(model: Trainable, x: Matrix | Float32Array, options: F
 
   for (let e = firstEpoch; e < firstEpoch + epochs; e++) {
     for (let i = 0; i < N; i++) idx[i] = i;
-    if (options.shuffle ?? true) new Rng(deriveSeed(seed, e, 1)).shuffle(idx);
+    if (shuffle) new Rng(deriveSeed(seed, e, 1)).shuffle(idx);
     const rng = new Rng(deriveSeed(seed, e, 2)); // seeds of epoch e: resuming at an epoch boundary is exact
     let sumLoss = 0;
     let sumRecon = 0;

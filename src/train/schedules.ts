@@ -19,7 +19,8 @@ const KEYS: Record<string, string[]> = {
 /** Validates a schedule config. */
 export function checkSchedule(s: unknown): ScheduleConfig {
   if (s === undefined) return { type: 'constant' };
-  if (typeof s !== 'object' || s === null || !(((s as { type?: unknown }).type as string) in KEYS)) {
+  const type = typeof s === 'object' && s !== null ? (s as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string' || !Object.hasOwn(KEYS, type)) { // own keys only: not 'toString'
     throw new WavaeError('INVALID_OPTION', `schedule must be { type: 'constant' | 'step' | 'exponential' | 'cosine', ... }, got ${describe(s)}`);
   }
   const c = s as Record<string, unknown>;
