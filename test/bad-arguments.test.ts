@@ -104,6 +104,18 @@ add('parseIdx garbage', 'CORRUPT_FILE', () => wv.parseIdx(Uint8Array.of(1, 2, 3,
 add('load a string', 'INVALID_OPTION', () => wv.load('model.safetensors' as never));
 add('load empty bytes', 'CORRUPT_FILE', () => wv.load(new Uint8Array(0)));
 add('load a PNG', 'CORRUPT_FILE', () => wv.load(Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13)));
+add('matrix 1e9 x 1e9', 'OUT_OF_MEMORY', () => wv.matrix(1e9, 1e9));
+add('load options not an object', 'INVALID_OPTION', () => wv.load(vae.save(), 'x' as never));
+add('load unknown option', 'UNKNOWN_OPTION', () => wv.load(vae.save(), { bogus: 1 } as never));
+add('load config an array', 'INVALID_OPTION', () => wv.load(vae.save(), { config: [] } as never));
+add('save optimizer "x"', 'INVALID_OPTION', () => vae.save({ optimizer: 'x' as never }));
+add('save optimizer 1', 'INVALID_OPTION', () => vae.save({ optimizer: 1 as never }));
+add('save unknown option', 'UNKNOWN_OPTION', () => vae.save({ optimzer: true } as never));
+add('save options null', 'INVALID_OPTION', () => vae.save(null as never));
+add('VAE of 2^26 + parameters', 'OUT_OF_MEMORY', () => new wv.VAE({ inputDim: 8, hiddenDims: [8388608], latentDim: 2 }));
+add('Autoencoder of 2^26 + parameters', 'OUT_OF_MEMORY', () => new wv.Autoencoder({ inputDim: 4096, hiddenDims: [16384], latentDim: 2 }));
+add('vae.gradients of 1e20 rows', 'NON_FINITE_OUTPUT', () => vae.gradients(new Float32Array(6).fill(1e20), { eps: new Float32Array(2) }));
+add('ae.gradients of 3e38 rows', 'NON_FINITE_OUTPUT', () => ae.gradients(new Float32Array(6).fill(3e38)));
 for (const v of [-1, 1.5, 2 ** 32, NaN]) add(`Rng seed ${v}`, 'INVALID_OPTION', () => new wv.Rng(v));
 
 // ---- fit options (async) -------------------------------------------------------------------
@@ -115,7 +127,8 @@ for (const opt of [{ type: 'adagrad' }, { type: 'adam', lr: 0 }, { type: 'adam',
   fitCases.push([`optimizer ${JSON.stringify(opt)}`, { optimizer: opt }, 'INVALID_OPTION']);
 }
 fitCases.push(['optimizer { type: adam, momentum }', { optimizer: { type: 'adam', momentum: 0.9 } }, 'UNKNOWN_OPTION']);
-for (const sch of [{ type: 'linear' }, { type: 'step' }, { type: 'step', stepSize: 0 }, { type: 'exponential' }, { type: 'exponential', gamma: 2 }, { type: 'cosine', minLr: -1 }, { type: 'constant', warmupSteps: 1.5 }, 'cosine']) {
+for (const sch of [{ type: 'linear' }, { type: 'step' }, { type: 'step', stepSize: 0 }, { type: 'exponential' }, { type: 'exponential', gamma: 2 }, { type: 'cosine', minLr: -1 }, { type: 'constant', warmupSteps: 1.5 }, 'cosine',
+  { type: 'toString' }, { type: 'constructor' }, { type: 'hasOwnProperty' }, { type: '__proto__' }]) {
   fitCases.push([`schedule ${JSON.stringify(sch)}`, { schedule: sch }, 'INVALID_OPTION']);
 }
 fitCases.push(['schedule { type: step, size }', { schedule: { type: 'step', stepSize: 1, size: 2 } }, 'UNKNOWN_OPTION']);
@@ -125,6 +138,7 @@ fitCases.push(['onEpochEnd not a function', { onEpochEnd: 'log' }, 'INVALID_OPTI
 fitCases.push(['validationData wrong width', { validationData: new Float32Array(5) }, 'SHAPE_MISMATCH']);
 fitCases.push(['validationData NaN', { validationData: Float32Array.of(NaN, 0, 0, 0, 0, 0) }, 'NON_FINITE_INPUT']);
 fitCases.push(['seed -1', { seed: -1 }, 'INVALID_OPTION']);
+for (const shuffle of ['yes', 1, 0, null]) fitCases.push([`shuffle ${JSON.stringify(shuffle)}`, { shuffle }, 'INVALID_OPTION']);
 for (const key of ['epoch', 'batch_size', 'lr', 'callbacks', 'verbose']) fitCases.push([`unknown option ${key}`, { [key]: 1 }, 'UNKNOWN_OPTION']);
 
 describe('bad arguments to every public entry point', () => {
