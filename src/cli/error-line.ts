@@ -13,7 +13,24 @@ const MAX_LINE = 2000;
  * MAX_LINE characters.
  */
 export function errorLine(message: string): string {
-  let text = message.trimEnd().replace(new RegExp(`\\S{${MAX_RUN + 1},}`, 'g'), (run) => `${run.slice(0, 60)}...[${run.length - 80} characters]...${run.slice(-20)}`);
+  let text = shortenRuns(message.trimEnd());
   if (text.length > MAX_LINE) text = `${text.slice(0, MAX_LINE)}...[${text.length - MAX_LINE} more characters]`;
   return `wavae: error: ${text}\n`;
+}
+
+/** Each run of more than MAX_RUN non-space characters as its head, a count and its tail (a scan, not a regex: runs may be megabytes). */
+function shortenRuns(text: string): string {
+  const parts: string[] = [];
+  let from = 0; // text[from, i) is copied as is
+  let start = 0; // where the current run of non-space characters starts
+  for (let i = 0; i <= text.length; i++) {
+    if (i < text.length && text.charCodeAt(i) > 32) continue; // spaces and control characters end a run
+    if (i - start > MAX_RUN) {
+      parts.push(text.slice(from, start), `${text.slice(start, start + 60)}...[${i - start - 80} characters]...${text.slice(i - 20, i)}`);
+      from = i;
+    }
+    start = i + 1;
+  }
+  parts.push(text.slice(from));
+  return parts.join('');
 }

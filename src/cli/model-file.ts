@@ -37,13 +37,16 @@ export interface OpenedModel {
 
 /**
  * Refuses, by what it is, a file that is not safetensors at all (a CSV, an image, a text): one
- * that does not start with an 8-byte header length that fits the file, then a JSON object.
+ * that does not start with an 8-byte header length that fits the file, then a JSON object (after
+ * any JSON whitespace).
  * Damaged safetensors files go on to the reader, which names what is wrong.
  */
 function checkLooksLikeModel(file: string, bytes: Uint8Array): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = bytes.length >= 8 ? view.getBigUint64(0, true) : -1n;
-  if (headerLength >= 2n && headerLength <= BigInt(bytes.length - 8) && bytes[8] === 0x7b /* { */) return;
+  let at = 8; // JSON may start with whitespace, as the reference reader (serde_json) allows
+  while (at < bytes.length && at < 8 + 4096 && (bytes[at] === 0x20 || bytes[at] === 0x09 || bytes[at] === 0x0a || bytes[at] === 0x0d)) at++;
+  if (headerLength >= 2n && headerLength <= BigInt(bytes.length - 8) && bytes[at] === 0x7b /* { */) return;
   throw new WavaeError('CORRUPT_FILE', `${file} is not a model file: a model file is safetensors (an 8-byte header length, then a JSON header), ` +
     'as written by wavae train, model.save() or saveFile, or a PyTorch state_dict saved with safetensors');
 }

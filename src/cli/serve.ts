@@ -46,7 +46,7 @@ const version = (createRequire(import.meta.url)('../../package.json') as { versi
 /** Starts the service; a mistake before it listens is one line on stderr and exit code 2. */
 export async function serve(args: ServeArgs, globals: { backend?: 'wasm' | 'js'; threads?: number }): Promise<void> {
   try {
-    readFile(args.model); // a missing, unreadable or endless path is one line, before the worker starts
+    readFile(args.model, () => 0); // a missing, unreadable or endless path is one line, before the worker starts (which reads the file)
   } catch (err) {
     return startupFailure(err);
   }
