@@ -5,8 +5,10 @@
 // protobuf allows (a reader skips what its schema lacks, a writer writes only what it knows).
 // Repeated numbers are packed, proto3's default. Not a generated file: edit it against onnx.proto3.
 
+import type { INamespace } from 'protobufjs/light.js';
+
 /** protobufjs's JSON form of the ONNX messages ModelProto needs (Root.fromJSON). */
-export const ONNX_SCHEMA = {
+export const ONNX_SCHEMA: INamespace = {
   nested: {
     onnx: {
       nested: {
@@ -129,4 +131,4 @@ export const ONNX_SCHEMA = {
       },
     },
   },
-} as const;
+};

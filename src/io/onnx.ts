@@ -65,7 +65,7 @@ let modelProto: protobuf.Type | null = null;
 
 /** The ModelProto message type of the schema (built once). */
 export function onnxModelType(): protobuf.Type {
-  modelProto ??= protobuf.Root.fromJSON(ONNX_SCHEMA as unknown as protobuf.INamespace).lookupType('onnx.ModelProto');
+  modelProto ??= protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
   return modelProto;
 }
 
