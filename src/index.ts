@@ -22,6 +22,7 @@ export type { FitOptions, History, Logs } from './train/fit.js';
 export type { OptimizerConfig } from './train/optimizers.js';
 export type { ScheduleConfig } from './train/schedules.js';
 export type { Model } from './models/model.js';
+export type { OnnxOptions, OnnxPart } from './models/onnx-export.js';
 export type { AnyModel } from './models/registry.js';
 export type { LayerSpec } from './nn/layer.js';
 export { loadModel as load } from './models/load.js';

@@ -34,6 +34,12 @@ export * as datasets from './data/datasets-node.js';
 export { saveFile, loadFile } from './models/files.js';
 export { writeFileAtomic } from './io/file.js';
 
+import { encodeOnnx } from './io/onnx.js';
+import { setOnnxExporter } from './models/onnx-export.js';
+import { onnxGraph } from './models/onnx-graph.js';
+
+setOnnxExporter((src, options) => encodeOnnx(onnxGraph(src, options))); // model.toOnnx(); protobufjs stays out of the browser build
+
 import { fitInWorkerWith, type WorkerFitResult } from './worker/fit-in-worker.js';
 import { nodeWorkerFactory } from './worker/node-worker.js';
 import type { AnyModel } from './models/registry.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `wavae` command: train | eval | sample | reconstruct | interpolate | traverse | encode | info | serve.
+// The `wavae` command: train | eval | sample | reconstruct | interpolate | traverse | encode | info | export | serve.
 // Argument parsing by commander; every failure is one line on stderr and a non-zero exit code.
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
@@ -14,6 +14,7 @@ import { MAX_IW_SAMPLES } from '../models/model.js';
 import { CONDITION_KINDS } from './condition.js';
 import { shapeArg } from './image-shape.js';
 import { encode, evaluate, info } from './inspect.js';
+import { exportModel } from './export.js';
 import { MAX_SAMPLES, interpolate, reconstruct, sample, traverse } from './pictures.js';
 import { SCALING_TYPES } from '../data/scaling.js';
 import { train } from './train.js';
@@ -199,6 +200,13 @@ program.command('info')
   .requiredOption('--model <file>', 'model file')
   .option('--json', 'print JSON')
   .action(action(info));
+
+program.command('export')
+  .description('a model file as ONNX: encoder.onnx (x -> mean, logvar; an autoencoder: code) and decoder.onnx (z -> x_mean) in --out, opset 17')
+  .requiredOption('--model <file>', 'model file')
+  .option('--format <name>', 'the format: onnx', 'onnx')
+  .requiredOption('--out <dir>', 'output folder (made if missing; encoder.onnx and decoder.onnx are replaced)')
+  .action(action(exportModel));
 
 program.command('serve')
   .description('serve a model over HTTP (JSON): POST /encode /decode /reconstruct /score /sample, GET /health /info /metrics; ' +

@@ -13,6 +13,7 @@ import type { Rng } from '../random.js';
 import {
   COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, inferredCondition, type Architecture,
 } from './architecture.js';
+import type { OnnxSource } from './onnx-export.js';
 import { scoreSettings, type ScoreOptions } from './scores.js';
 import { Model, checkGradients, checkScores, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
@@ -104,6 +105,14 @@ export class Autoencoder extends Model {
     return {
       ...architectureConfig(this.architecture), latentDim: this.latentDim, loss: this.loss,
       activation: this.activation, weightDecay: this.weightDecay, ...(this.denoise ? { denoise: this.denoise } : {}), seed: this.seed,
+    };
+  }
+
+  /** @internal */
+  protected onnxSource(): OnnxSource {
+    return {
+      kind: this.kind, inputShape: this.inputShape, inputDim: this.inputDim, latentDim: this.latentDim, conditionDim: this.conditionDim,
+      encoder: this.encoder.resolved, heads: null, decoder: this.decoder.resolved, sigmoid: this.loss === 'bce', params: this.parameters(),
     };
   }
 

@@ -17,6 +17,7 @@ import { fit, type FitOptions, type History } from '../train/fit.js';
 import { optimizerConfigOf, type Optimizer } from '../train/optimizers.js';
 import type { EvalResult, StepLosses, Trainable } from '../train/trainable.js';
 import type { Architecture } from './architecture.js';
+import { checkOnnxOptions, writeOnnx, type OnnxOptions, type OnnxSource } from './onnx-export.js';
 import { calibrationQuantile, calibrationText, quantileOf, scoreSettings, type AnomalyResult, type CalibrateOptions, type Calibration, type ScoreOptions } from './scores.js';
 
 export type { EvalResult, StepLosses } from '../train/trainable.js';
@@ -428,6 +429,22 @@ export abstract class Model implements Trainable {
     const metadata = this.calibration ? { ...options.metadata, calibration: calibrationText(this.calibration) } : options.metadata;
     return encodeModelFile({ kind: this.kind, formatVersion: this.formatVersion, config: this.config(), tensors, epochsTrained: this.epochsTrained, optimizer }, metadata);
   }
+
+  /**
+   * The ONNX file (opset 17, float32 weights as initializers) of the encoder or the decoder, as
+   * bytes: the same computation as encode() / decode() on flat rows with a symbolic batch size.
+   * Encoder: input `x` [N, inputDim] (and `c` [N, conditionDim] for a conditional model), outputs
+   * `mean` and `logvar` (VAE) or `code` (Autoencoder). Decoder: input `z` [N, latentDim] (and `c`),
+   * output `x_mean` (probabilities for Bernoulli / BCE). Node only (the writer uses protobufjs,
+   * which the browser build leaves out: MISSING_DEPENDENCY there).
+   */
+  toOnnx(options: OnnxOptions): Uint8Array {
+    this.checkLive();
+    return writeOnnx(this.onnxSource(), checkOnnxOptions(options));
+  }
+
+  /** What the ONNX graph of the model needs. @internal */
+  protected abstract onnxSource(): OnnxSource;
 
   /** Frees the model's memory in the backend heap; the model cannot be used afterwards. */
   dispose(): void {

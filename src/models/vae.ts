@@ -13,6 +13,7 @@ import { Rng, deriveSeed } from '../random.js';
 import {
   COMMON_KEYS, architectureConfig, checkCommon, decoderLayers, denseLayersOf, denseOn, encoderLayers, formatVersionOf, headCondition, inferredCondition, type Architecture,
 } from './architecture.js';
+import type { OnnxSource } from './onnx-export.js';
 import { rowSeed, scoreSettings, type ScoreOptions } from './scores.js';
 import { MAX_IW_SAMPLES, Model, checkGradients, checkOutputs, checkResultSize, checkScores, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
@@ -142,6 +143,15 @@ export class VAE extends Model {
       ...architectureConfig(this.architecture), latentDim: this.latentDim, likelihood: this.likelihood,
       ...(this.likelihood === 'gaussian' ? { outputVariance: this.outputVariance } : {}),
       activation: this.activation, beta: this.beta, klWarmupEpochs: this.klWarmupEpochs, weightDecay: this.weightDecay, seed: this.seed,
+    };
+  }
+
+  /** @internal */
+  protected onnxSource(): OnnxSource {
+    return {
+      kind: this.kind, inputShape: this.inputShape, inputDim: this.inputDim, latentDim: this.latentDim, conditionDim: this.conditionDim,
+      encoder: this.encoder.resolved, heads: [this.meanHead.resolved, this.logVarHead.resolved], decoder: this.decoder.resolved,
+      sigmoid: this.likelihood === 'bernoulli', params: this.parameters(),
     };
   }
 
