@@ -303,6 +303,11 @@ describe('wavae export', () => {
       expect(exported.stderr).toBe(info.stderr);
       expect(fs.existsSync(path.join(dir, 'x3'))).toBe(false);
     }
+    // a bare state_dict (no wavae metadata): load() guesses its activation and likelihood, an export must not
+    const bare = wv.decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'ae.safetensors'))));
+    fs.writeFileSync(path.join(dir, 'bare.safetensors'), wv.encodeSafetensors(bare.tensors));
+    expectCleanFailure(cli('export', '--model', 'bare.safetensors', '--out', 'x5'), /bare\.safetensors has no wavae metadata \(a bare state_dict\): its activation and likelihood are not in the file/);
+    expect(fs.existsSync(path.join(dir, 'x5'))).toBe(false);
     const ok = cli('export', '--model', 'ae.safetensors', '--out', 'x4');
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/x \[N, 5\] -> code \[N, 2\]/);

@@ -25,6 +25,12 @@ export async function exportModel(args: ExportArgs): Promise<void> {
     throw new WavaeError('INVALID_OPTION', `--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(args.format)}`);
   }
   const { model, metadata } = openModel(args.model);
+  if (metadata.format !== 'wavae') {
+    model.dispose();
+    // load() infers the layers of a bare state_dict from its tensors, but not its activation or likelihood: a graph would hold guesses
+    throw new WavaeError('INVALID_OPTION', `${args.model} has no wavae metadata (a bare state_dict): its activation and likelihood are not in the file, ` +
+      "so an export would guess them; load it with wv.load(bytes, { config: { activation, likelihood } }), save it with model.save(), and export that file");
+  }
   const outputs = await OutputSet.prepare(args.out, '--out');
   try {
     outputs.expect([...ONNX_FILES]);
