@@ -186,8 +186,10 @@ describe('the CLI', () => {
     expect(r.stderr.length).toBeLessThan(2500);
   });
 
-  it("refuses --out '', --denoise '' and --clip-norm 0 before any work (accepted before)", () => {
+  it("refuses --out '' (train, export), --denoise '' and --clip-norm 0 before any work (accepted before)", () => {
     expectCleanFailure(run('train', '--data', 'rows.csv', '--out', ''), /--out <dir>.* expected a value, got an empty one/);
+    expectCleanFailure(run('export', '--model', 'model.safetensors', '--out', ''), /--out <dir>.* expected a value, got an empty one/); // wrote into the working folder
+    expect(fs.existsSync(path.join(dir, 'encoder.onnx'))).toBe(false);
     expectCleanFailure(run('train', '--data', 'rows.csv', '--model', 'ae', '--denoise', '', '--out', 'd'), /--denoise <spec>.* expected a value/);
     expectCleanFailure(run('train', '--data', 'rows.csv', '--clip-norm', '0', '--out', 'c'), /--clip-norm <n>.* expected a number > 0, got "0"/);
     expect(fs.existsSync(path.join(dir, 'd'))).toBe(false);

@@ -205,7 +205,7 @@ program.command('export')
   .description('a model file as ONNX: encoder.onnx (x -> mean, logvar; an autoencoder: code) and decoder.onnx (z -> x_mean) in --out, opset 17')
   .requiredOption('--model <file>', 'model file')
   .option('--format <name>', 'the format: onnx', 'onnx')
-  .requiredOption('--out <dir>', 'output folder (made if missing; encoder.onnx and decoder.onnx are replaced)')
+  .requiredOption('--out <dir>', 'output folder (made if missing; encoder.onnx and decoder.onnx are replaced)', nonEmpty)
   .action(action(exportModel));
 
 program.command('serve')
