@@ -73,8 +73,9 @@ describe('PyTorch DDP (torchrun, 2 processes) -> a wavae model file', () => {
   for (const [name, args] of [
     ['dense VAE 784-64-8', ['--hidden', '64', '--latent', '8', '--epochs', '3', '--lr', '3e-3']],
     ['conditional conv VAE (the conv recipe on one-hot labels)', ['--arch', 'conv', '--condition', 'labels', '--latent', '8', '--epochs', '1', '--lr', '2e-3']],
+    ['autoencoder 784-64-8 (BCE)', ['--model', 'ae', '--loss', 'bce', '--hidden', '64', '--latent', '8', '--epochs', '2', '--lr', '3e-3']],
   ] as const) {
-    it(`${name}: trains in step on both processes, and \`wavae eval\` on its file gives PyTorch's -ELBO`, async () => {
+    it(`${name}: trains in step on both processes, and \`wavae eval\` on its file gives PyTorch's loss (-ELBO, or the AE's)`, async () => {
       const out = path.join(dir, `${name.split(' ')[0]}-${args.length}.safetensors`);
       const lines = trainDdp(['--data', images, '--out', out, '--batch-size', '64', ...args]);
       const start = lines[0] as { world: number; rows: number; batchPerProcess: number };
@@ -94,8 +95,29 @@ describe('PyTorch DDP (torchrun, 2 processes) -> a wavae model file', () => {
       const model = await wv.loadFile(out);
       expect(model.epochsTrained).toBe(done.epochsTrained);
       expect(model.conditionDim).toBe((args as readonly string[]).includes('--condition') ? 10 : 0);
+      expect(model.kind).toBe((args as readonly string[]).includes('ae') ? 'autoencoder' : 'vae');
     });
   }
+
+  it('--init goes on from a wavae-trained file: its architecture, scaling and epochs, and the loss goes down from where wavae left it', async () => {
+    const x = wv.matrix(ROWS, 784, Float32Array.from(fs.readFileSync(path.join(MNIST, 'train-images-idx3-ubyte')).subarray(16, 16 + ROWS * 784), (v) => v / 255));
+    const vae = new wv.VAE({ inputDim: 784, hiddenDims: [32], latentDim: 4, seed: 3 });
+    await vae.fit(x, { epochs: 1, batchSize: 64 });
+    const start = path.join(dir, 'wavae-start.safetensors');
+    fs.writeFileSync(start, vae.save({ metadata: { scaling: '{"type":"divide255"}', image_shape: '28x28', data_source: 'test' } }));
+    const before = vae.evaluate(x).loss;
+    vae.dispose();
+    const out = path.join(dir, 'ddp-init.safetensors');
+    const lines = trainDdp(['--data', images, '--out', out, '--batch-size', '64', '--init', start, '--epochs', '2', '--lr', '2e-3']);
+    const done = lines[lines.length - 1] as { event: string; maxParameterSpread: number; epochsTrained: number; evaluate: { loss: number } };
+    expect(done).toMatchObject({ event: 'done', maxParameterSpread: 0, epochsTrained: 3 });
+    const model = await wv.loadFile(out);
+    expect(model.hiddenDims).toEqual([32]);
+    expect(model.latentDim).toBe(4);
+    const evaluated = wavaeEval(out);
+    expect(checkTensor('ddp --init loss', [evaluated.loss], [done.evaluate.loss])).toBeLessThanOrEqual(TOLERANCE);
+    expect(evaluated.loss).toBeLessThan(before); // two more epochs in PyTorch lower wavae's loss (the same rows; eps drawn alike)
+  });
 });
 
 describe("train_ddp.py reads the data formats wavae's CLI reads", () => {
