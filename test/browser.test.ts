@@ -412,7 +412,9 @@ describe('the packed package in a user bundle', () => {
       const x = new Float32Array(64 * 16).map((_, i) => (i % 7) / 7);
       const { model, history } = await wv.fitInWorker(vae, x, { epochs: 2, batchSize: 16 });
       const y = model.decode(wv.matrix(1, 2, [0, 0]));
-      document.title = JSON.stringify({ backend, epochs: history.epoch.length, finite: y.data.every(Number.isFinite), kind: wv.load(model.save()).kind });
+      let onnx = 'exported';
+      try { model.toOnnx({ part: 'encoder' }); } catch (err) { onnx = err.code; } // the browser build carries no ONNX writer (protobufjs)
+      document.title = JSON.stringify({ backend, epochs: history.epoch.length, finite: y.data.every(Number.isFinite), kind: wv.load(model.save()).kind, onnx });
     `);
     await esbuild.build({ entryPoints: [path.join(dir, 'app.js')], outfile: path.join(dir, 'www', 'app.js'), bundle: true, format: 'esm', platform: 'browser', minify: true, logLevel: 'error' });
     fs.writeFileSync(path.join(dir, 'www', 'index.html'), '<!doctype html><link rel="icon" href="data:,"><script type="module" src="app.js"></script>');
@@ -426,7 +428,7 @@ describe('the packed package in a user bundle', () => {
     fs.cpSync(path.join(dir, 'www'), served, { recursive: true });
     await page.goto(`${base}/consumer/index.html`);
     await page.waitForFunction(() => document.title.startsWith('{'), null, { timeout: 60_000 });
-    expect(JSON.parse(await page.title())).toEqual({ backend: 'wasm', epochs: 2, finite: true, kind: 'vae' });
+    expect(JSON.parse(await page.title())).toEqual({ backend: 'wasm', epochs: 2, finite: true, kind: 'vae', onnx: 'MISSING_DEPENDENCY' });
     expect(fs.statSync(path.join(dir, 'www', 'app.js')).size).toBeGreaterThan(50_000); // the kernels are inside the user's bundle
     expect(errors, errors.join('\n')).toEqual([]);
     await page.close();
