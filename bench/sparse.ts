@@ -2,10 +2,14 @@
 // gradient TN 400x784x128): on MNIST batches, and on data whose zeros are scattered uniformly at
 // several densities (the worst case for its lists of k steps: a step is skipped only when a whole
 // 5-row or 8-column slice is zero). Calls alternate, the median of each is reported. Where the
-// kernel's DENSE_ABOVE threshold (assembly/gemm_sparse.ts) comes from.
-//   npm run bench:sparse -- [--threads 2]
+// kernel's DENSE_ABOVE threshold (assembly/gemm_sparse.ts) comes from. Then whole training steps
+// of the reference VAE with the first layer's sparse path on and off (dense.ts's internal
+// switch), alternated in rounds so that both see the same machine load.
+//   npm run bench:sparse -- [--threads 2] [--rounds 6]
 import * as wv from '../src/node.js';
 import { getBackend, type Buf } from '../src/backend/index.js';
+import { REFERENCE_RECIPE } from '../src/models/recipes.js';
+import { sparseData } from '../src/nn/dense.js';
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,4 +51,28 @@ for (const [label, x] of [['MNIST batch', mnist], ...[0, 0.05, 0.1, 0.2, 0.3, 0.
     `  ${gd.toFixed(3).padStart(8)}  ${gs.toFixed(3).padStart(9)}  ${(gd / gs).toFixed(2).padStart(7)}x`);
   be.free(xb);
 }
+
+// training: rounds of 40 steps (batch 128) with the sparse first layer, then 40 without, alternated
+const B = 128, steps = 40;
+const batches = wv.matrix(steps * B, 784, train.images.data.subarray(0, steps * B * 784));
+const vae = new wv.VAE({ inputDim: 784, ...REFERENCE_RECIPE.model, seed: 1 } as ConstructorParameters<typeof wv.VAE>[0]);
+const fit = async (sparse: boolean): Promise<number> => {
+  sparseData.enabled = sparse;
+  const t = performance.now();
+  await vae.fit(batches, { epochs: 1, batchSize: B, shuffle: false, optimizer: REFERENCE_RECIPE.fit.optimizer });
+  return (steps * B) / ((performance.now() - t) / 1000);
+};
+await fit(true); await fit(false); // warm-up
+const rates: Record<'on' | 'off', number[]> = { on: [], off: [] };
+for (let r = 0; r < Number(arg('rounds', '6')); r++) {
+  rates.on.push(await fit(true));
+  rates.off.push(await fit(false));
+}
+sparseData.enabled = true;
+const median = (x: number[]): number => [...x].sort((a, b) => a - b)[x.length >> 1];
+const ratios = rates.on.map((v, i) => v / rates.off[i]);
+console.log(`\ntraining the reference VAE (batch ${B}, Adam), samples/s, median of ${rates.on.length} alternated rounds of ${steps} steps:`);
+console.log(`  sparse first layer ${median(rates.on).toFixed(0)}, dense ${median(rates.off).toFixed(0)}: ${median(ratios).toFixed(2)}x ` +
+  `(round ratios ${ratios.map((x) => x.toFixed(2)).join(' ')})`);
+vae.dispose();
 await wv.shutdown();
