@@ -183,4 +183,24 @@ describe('a VAE on MNIST with the sparse first layer trains to bitwise the dense
     }
     await wv.init();
   }, 120_000);
+
+  it('an Autoencoder (its encoder\'s first layer) too: 3 steps of Adam on wasm', async () => {
+    const { train } = await wv.datasets.mnist();
+    const x = wv.matrix(3 * 64, 784, train.images.data.subarray(0, 3 * 64 * 784));
+    const run = async (sparse: boolean): Promise<Record<string, Float32Array>> => {
+      sparseSwitch.enabled = sparse;
+      try {
+        const ae = new wv.Autoencoder({ inputDim: 784, hiddenDims: [64], latentDim: 8, seed: 5 });
+        await ae.fit(x, { epochs: 1, batchSize: 64, optimizer: { type: 'adam', lr: 1e-3 } });
+        const p = ae.parameters();
+        ae.dispose();
+        return p;
+      } finally {
+        sparseSwitch.enabled = true;
+      }
+    };
+    await wv.init();
+    const [dense, sparse] = [await run(false), await run(true)];
+    for (const name of Object.keys(dense)) expect(bits(sparse[name]), name).toEqual(bits(dense[name]));
+  }, 60_000);
 });
