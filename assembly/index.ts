@@ -3,6 +3,7 @@
 // Every exported function of these files is a kernel of src/backend/kernel-table.ts (the gemm
 // workspace functions aside); test/kernel-table.test.ts checks that the two lists agree.
 export * from './gemm';
+export * from './gemm_sparse';
 export * from './elementwise';
 export * from './losses';
 export * from './optimizers';

@@ -17,7 +17,7 @@ await wv.init({ threads, strict: !process.argv.includes('--relaxed') });
 
 const B = recipe.fit.batchSize ?? 128;
 const { train } = await wv.datasets.mnist();
-const vae = new wv.VAE({ ...recipe.model, seed: 1 } as ConstructorParameters<typeof wv.VAE>[0]);
+const vae = new wv.VAE({ ...(recipe === CONV_RECIPE ? {} : { inputDim: 784 }), ...recipe.model, seed: 1 } as ConstructorParameters<typeof wv.VAE>[0]);
 const data = (n: number): wv.Matrix => wv.matrix(n * B, 784, train.images.data.subarray(0, n * B * 784));
 await vae.fit(data(3), { epochs: 1, batchSize: B, shuffle: false, optimizer: recipe.fit.optimizer }); // warm-up
 
@@ -29,9 +29,9 @@ const run = be.run.bind(be);
 be.run = (name, args) => {
   let key = name;
   let flops = 0;
-  if (name === 'gemm_f32') {
+  if (name === 'gemm_f32' || name === 'gemm_sparse_f32') {
     const [ta, tb, m, n, k] = args as number[];
-    key = `gemm_f32 ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}x${n}x${k}`;
+    key = `${name} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}x${n}x${k}`;
     flops = 2 * m * n * k;
   }
   const t0 = performance.now();

@@ -61,9 +61,9 @@ describe('the kernel table, the AssemblyScript exports and the JS reference agre
 
 // ---- calls generated from the table ------------------------------------------------------------
 
-/** Values of integer arguments for a generated call: distinct small sizes that are not multiples of 4; leading dimensions as gemm_f32's rule needs. */
+/** Values of integer arguments for a generated call: distinct small sizes that are not multiples of 4; leading dimensions as the GEMMs' rule needs. */
 function intValue(name: KernelName, a: ArgSpec, ints: Record<string, number>): number {
-  if (name === 'gemm_f32' && a.name.startsWith('ld')) {
+  if ((name === 'gemm_f32' || name === 'gemm_sparse_f32') && a.name.startsWith('ld')) {
     const { transA, transB, m, n, k } = ints;
     return a.name === 'lda' ? (transA ? m : k) : a.name === 'ldb' ? (transB ? k : n) : n;
   }

@@ -32,9 +32,10 @@ const actAbs = (act: Act): number => (act === 'sigmoid' || act === 'tanh' ? 8 * 
 // and the output each round once more. Activations are 1-Lipschitz, so the bound passes through,
 // plus the activation's own error. Hence tol = U ((k + 4) S + 4 |y|) + actAbs, with
 // S = |alpha| sum_p |a_ip b_pj| + |beta c_ij| + |bias_j| computed in float64 from the inputs.
+// gemm_sparse_f32 (sparse: the density of X, op(a) in NT, b in TN) has the same bound.
 function gemmCase(transA: boolean, transB: boolean, m: number, n: number, k: number,
-  opts: { alpha?: number; beta?: number; bias?: boolean; act?: Act } = {}): ParityCase {
-  const { alpha = 1, beta = 0, bias = false, act = 'identity' } = opts;
+  opts: { alpha?: number; beta?: number; bias?: boolean; act?: Act; sparse?: number } = {}): ParityCase {
+  const { alpha = 1, beta = 0, bias = false, act = 'identity', sparse } = opts;
   const t = `${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`;
   const bound = (d: Data): Float64Array => {
     const s = new Float64Array(m * n);
@@ -51,21 +52,34 @@ function gemmCase(transA: boolean, transB: boolean, m: number, n: number, k: num
   };
   let cached: { data: Data; s: Float64Array } | null = null;
   return {
-    op: 'gemm_f32',
-    label: `${t} m=${m} n=${n} k=${k} alpha=${alpha} beta=${beta}${bias ? ' +bias' : ''} ${act}`,
+    op: sparse === undefined ? 'gemm_f32' : 'gemm_sparse_f32',
+    label: `${t} m=${m} n=${n} k=${k} alpha=${alpha} beta=${beta}${bias ? ' +bias' : ''} ${act}${sparse === undefined ? '' : ` density ${sparse}`}`,
     data: (rng) => ({
-      a: uniform(rng, m * k), b: uniform(rng, k * n),
+      a: sparse !== undefined && !transA ? sparseData(rng, m, k, sparse) : uniform(rng, m * k),
+      b: sparse !== undefined && transA ? sparseData(rng, k, n, sparse) : uniform(rng, k * n),
       // beta = 0 must not read c: fill it with NaN to prove it
       c: beta === 0 ? new Float32Array(m * n).fill(NaN) : uniform(rng, m * n),
       ...(bias ? { bias: uniform(rng, n) } : {}),
     }),
-    run: (be, b) => be.gemm_f32(transA, transB, m, n, k, alpha, b.a, b.b, beta, b.c, bias ? b.bias : null, act, 0.1),
+    run: (be, b) => (sparse === undefined ? be.gemm_f32(transA, transB, m, n, k, alpha, b.a, b.b, beta, b.c, bias ? b.bias : null, act, 0.1)
+      : be.gemmSparse_f32(transA, transB, m, n, k, alpha, b.a, b.b, beta, b.c, bias ? b.bias : null, act, 0.1)),
     outputs: ['c'],
     tol: (_name, i, data, want) => {
       if (cached?.data !== data) cached = { data, s: bound(data) };
       return U * ((k + 4) * cached.s[i] + 4 * Math.abs(want[i])) + actAbs(act);
     },
   };
+}
+
+/** rows x cols of data with about `density` nonzeros (uniform in [0, 1)), half the zeros -0; row 0 and column 1 all zeros. */
+function sparseData(rng: Rng, rows: number, cols: number, density: number): Float32Array {
+  const x = new Float32Array(rows * cols);
+  for (let i = 0; i < x.length; i++) {
+    const r = Math.floor(i / cols);
+    const c = i % cols;
+    x[i] = r !== 0 && c !== 1 && rng.uniform() < density ? rng.uniform() : rng.uniform() < 0.5 ? -0 : 0;
+  }
+  return x;
 }
 
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
@@ -99,6 +113,25 @@ cases.push(gemmCase(true, false, 2, 262150, 2, { alpha: 0.5, beta: 1.5 }));
 cases.push(gemmCase(false, true, 128, 400, 784, { bias: true, act: 'relu' }));
 cases.push(gemmCase(false, false, 128, 784, 400));
 cases.push(gemmCase(true, false, 400, 784, 128));
+
+// gemm_sparse_f32: NT and TN on sparse data around the tiles and blocks (small m runs gemm_f32),
+// every epilogue, and the VAE's first layer; densities from all zeros to dense (gemm_f32 then).
+for (const d of [0, 0.05, 0.2, 0.45]) {
+  for (const [m, n, k] of [[6, 9, 17], [7, 33, 257], [37, 41, 513], [129, 17, 300], [3, 10, 20]]) {
+    cases.push(gemmCase(false, true, m, n, k, { sparse: d, bias: true, act: 'relu' }));
+    cases.push(gemmCase(true, false, m, n, k, { sparse: d }));
+  }
+}
+for (const act of ACTS) {
+  cases.push(gemmCase(false, true, 9, 19, 300, { bias: true, act, beta: -0.5, alpha: 0.5, sparse: 0.2 }));
+  cases.push(gemmCase(true, false, 11, 9, 270, { bias: true, act, beta: 1.5, sparse: 0.2 }));
+}
+cases.push(gemmCase(false, true, 131, 1030, 20, { sparse: 0.2 })); // crosses NC = 1024
+cases.push(gemmCase(false, false, 17, 12, 30, { sparse: 0.2 })); // NN, TT: gemm_f32
+cases.push(gemmCase(true, true, 17, 12, 30, { sparse: 0.2 }));
+cases.push(gemmCase(false, true, 128, 400, 784, { bias: true, act: 'relu', sparse: 0.19 }));
+cases.push(gemmCase(true, false, 400, 784, 128, { sparse: 0.19 }));
+cases.push(gemmCase(false, true, 128, 400, 784, { bias: true, act: 'relu', sparse: 0.9 }));
 
 // ---- elementwise -----------------------------------------------------------------------------
 const SIZES = [1, 3, 4, 17, 129];

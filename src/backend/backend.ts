@@ -149,6 +149,16 @@ export class Backend {
       this.actCode('gemm_f32', act), actAlpha]);
   }
 
+  /**
+   * gemm_f32 (contiguous, as gemm_f32 above), bit for bit, without the products of the zeros of
+   * X: op(a) when only transB (X W^T), op(b) when only transA (dY^T X). For mostly-zero data.
+   */
+  gemmSparse_f32(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Buf, b: Buf, beta: number, c: Buf, bias: Buf | null = null, act: Act = 'identity', actAlpha = 0.01): void {
+    this.run('gemm_sparse_f32', [transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, transA ? m : k, b, transB ? k : n, beta, c, n, bias,
+      this.actCode('gemm_sparse_f32', act), actAlpha]);
+  }
+
   /** out (rows, cols) = act(inp (rows, cols) + bias (cols)); out may be inp. */
   bias_act_f32(out: Buf, inp: Buf, bias: Buf | null, rows: number, cols: number, act: Act, actAlpha = 0.01): void {
     this.run('bias_act_f32', [out, inp, bias, rows, cols, this.actCode('bias_act_f32', act), actAlpha]);

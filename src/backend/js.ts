@@ -40,6 +40,8 @@ export class JsKernels implements Kernels {
   readonly base = HEAP_BASE;
   f32: Float32Array;
   private raw = new Float64Array(0); // gemm products before the epilogue, grown to the largest m * n seen
+  private nzAt = new Int32Array(0); // gemm_sparse_f32: positions and values of one row's (or column's) nonzeros, grown to k
+  private nzX = new Float64Array(0);
 
   constructor(initialFloats = 1 << 16) {
     this.f32 = new Float32Array(Math.max(initialFloats, HEAP_BASE));
@@ -99,7 +101,67 @@ export class JsKernels implements Kernels {
         raw[i * n + j] = s;
       }
     }
-    // epilogue: c = act(alpha raw + beta c + bias); beta 0 does not read c
+    this.gemmEpilogue(m, n, alpha, beta, c, ldc, bias, actCode, actAlpha);
+  }
+
+  /**
+   * gemm_f32's result bit for bit, skipping the zeros of X: op(a) in NT, op(b) in TN. Each sum
+   * is gemm_f32's float64 sum in the same order without its +-0 terms, which leave a sum that
+   * starts at +0 unchanged; a NaN or infinity in the other operand (0 * inf = NaN) and other
+   * transposes run gemm_f32.
+   */
+  gemm_sparse_f32(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
+    bias: number, actCode: number, actAlpha: number): void {
+    const nt = !transA && transB;
+    const tn = transA && !transB;
+    // the dense operand: W = b (n, k) in NT, D = a (k, m) in TN; rows ld floats apart
+    const [d, rows, cols, ld] = nt ? [b, n, k, ldb] : [a, k, m, lda];
+    if (!(nt || tn) || !this.allFinite(d, rows, cols, ld)) {
+      this.gemm_f32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, actCode, actAlpha);
+      return;
+    }
+    alpha = f32(alpha); beta = f32(beta); actAlpha = f32(actAlpha);
+    const h = this.f32;
+    if (this.raw.length < m * n) this.raw = new Float64Array(m * n);
+    const raw = this.raw;
+    // X's rows (NT: rows of op(a)) or columns (TN: columns of op(b)) as lists of nonzeros
+    const lists = nt ? m : n;
+    if (this.nzAt.length < k) { this.nzAt = new Int32Array(k); this.nzX = new Float64Array(k); }
+    const ps = this.nzAt;
+    const xs = this.nzX;
+    for (let r = 0; r < lists; r++) {
+      let cnt = 0;
+      for (let p = 0; p < k; p++) {
+        const x = nt ? h[a + r * lda + p] : h[b + p * ldb + r];
+        if (x !== 0) { ps[cnt] = p; xs[cnt++] = x; }
+      }
+      const others = nt ? n : m;
+      for (let o = 0; o < others; o++) {
+        let s = 0;
+        // NT: raw(r, o) = sum x * W(o, p); TN: raw(o, r) = sum D(p, o) * x
+        if (nt) for (let t = 0; t < cnt; t++) s += xs[t] * h[b + o * ldb + ps[t]];
+        else for (let t = 0; t < cnt; t++) s += h[a + ps[t] * lda + o] * xs[t];
+        raw[nt ? r * n + o : o * n + r] = s;
+      }
+    }
+    this.gemmEpilogue(m, n, alpha, beta, c, ldc, bias, actCode, actAlpha);
+  }
+
+  /** True when the (rows, cols) block at off, rows ld floats apart, holds no NaN and no infinity. */
+  private allFinite(off: number, rows: number, cols: number, ld: number): boolean {
+    const h = this.f32;
+    for (let r = 0; r < rows; r++) {
+      for (let p = 0; p < cols; p++) if (!Number.isFinite(h[off + r * ld + p])) return false;
+    }
+    return true;
+  }
+
+  /** c = act(alpha raw + beta c + bias) from the products in this.raw (m, n); beta 0 does not read c. */
+  private gemmEpilogue(m: number, n: number, alpha: number, beta: number, c: number, ldc: number,
+    bias: number, actCode: number, actAlpha: number): void {
+    const h = this.f32;
+    const raw = this.raw;
     for (let i = 0; i < m; i++) {
       const ci = c + i * ldc;
       for (let j = 0; j < n; j++) {

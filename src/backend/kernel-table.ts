@@ -70,6 +70,8 @@ export interface KernelSpec {
   readonly split?: Split;
   /** A rule between arguments that shapes cannot say; returns what is wrong, or null. */
   readonly rule?: (v: Readonly<Record<string, number>>) => string | null;
+  /** The relaxed-SIMD module (assembly/gemm_relaxed.ts) has its own build, which replaces this one where it runs. */
+  readonly relaxed?: true;
 }
 
 const buf = (name: string, role: BufArg['role'], shape: readonly Dim[], more: Partial<BufArg> = {}): BufArg => ({ name, kind: 'buf', role, shape, ...more });
@@ -93,16 +95,31 @@ const convRule = (v: Readonly<Record<string, number>>): string | null =>
   v.ho !== Math.floor((v.h + 2 * v.ph - v.kh) / v.sh) + 1 || v.wo !== Math.floor((v.w + 2 * v.pw - v.kw) / v.sw) + 1 || v.ph >= v.kh || v.pw >= v.kw
     ? `output ${v.ho} x ${v.wo} is not that of a ${v.kh} x ${v.kw} kernel, stride ${v.sh} x ${v.sw}, padding ${v.ph} x ${v.pw} on ${v.h} x ${v.w}` : null;
 
+/** gemm_f32's arguments (and gemm_sparse_f32's: the thread split moves the same positions). */
+const GEMM_ARGS: readonly ArgSpec[] = [flag('transA'), flag('transB'), int('m'), int('n'), int('k'), f32('alpha'),
+  buf('a', 'in', ['m', 'k'], { stride: { ld: 'lda', trans: 'transA' } }), int('lda'),
+  buf('b', 'in', ['k', 'n'], { stride: { ld: 'ldb', trans: 'transB' } }), int('ldb'), f32('beta'),
+  buf('c', 'out', ['m', 'n'], { beta: 'beta', stride: { ld: 'ldc' } }), int('ldc'), buf('bias', 'in', ['n'], opt), ...act()];
+
 /** Every kernel, by export name. */
 export const KERNELS = {
   /** c (m, n) = act(alpha op(a) op(b) + beta c + bias (n)); op(a) (m, k), op(b) (k, n); row-major, rows lda, ldb, ldc floats apart */
   gemm_f32: {
-    args: [flag('transA'), flag('transB'), int('m'), int('n'), int('k'), f32('alpha'),
-      buf('a', 'in', ['m', 'k'], { stride: { ld: 'lda', trans: 'transA' } }), int('lda'),
-      buf('b', 'in', ['k', 'n'], { stride: { ld: 'ldb', trans: 'transB' } }), int('ldb'), f32('beta'),
-      buf('c', 'out', ['m', 'n'], { beta: 'beta', stride: { ld: 'ldc' } }), int('ldc'), buf('bias', 'in', ['n'], opt), ...act()],
+    args: GEMM_ARGS,
     split: { by: 'gemm' },
     rule: leakySlope,
+    relaxed: true,
+  },
+  /**
+   * gemm_f32's result bit for bit, without the products of the zeros of the data operand X:
+   * op(a) in NT (a layer's forward X W^T), op(b) in TN (its weight gradient dY^T X); other
+   * transposes, small m, dense X, and a NaN or infinity in the other operand run gemm_f32
+   */
+  gemm_sparse_f32: {
+    args: GEMM_ARGS,
+    split: { by: 'gemm' },
+    rule: leakySlope,
+    relaxed: true,
   },
   /** out (rows, cols) = act(inp (rows, cols) + bias (cols)); out may be inp */
   bias_act_f32: {

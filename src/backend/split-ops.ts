@@ -2,7 +2,7 @@
 // kernel table (kernel-table.ts) says. Each output element is computed by exactly one thread with
 // the same arithmetic as on one thread, in parts fixed by the thread count alone, so results are
 // bitwise identical for any number of threads.
-import { KERNELS, KERNEL_NAMES, argIndex, bufferPositions, type KernelName, type KernelSpec } from './kernel-table.js';
+import { KERNELS, KERNEL_NAMES, argIndex, bufferPositions, kernelSpec, type KernelName, type KernelSpec } from './kernel-table.js';
 
 /** Thread t's part [i0, i1) of n columns or elements, in whole blocks (8-column GEMM tiles, 16-float blocks). */
 export function partition(n: number, threads: number, t: number, block = 8): [number, number] {
@@ -58,6 +58,11 @@ function splitOps(name: KernelName): SplitOp[] {
 /** The kernels the pool splits, by op number (the job's first slot): the table's order. */
 export const SPLIT_OPS: readonly SplitOp[] = KERNEL_NAMES.flatMap(splitOps);
 
+/** The export each split op runs: from the relaxed-SIMD module where there is one and the table marks the kernel `relaxed`. */
+export function splitFns(plain: WebAssembly.Instance, fused: WebAssembly.Instance | null): ((...args: number[]) => number)[] {
+  return SPLIT_OPS.map((op) => (fused && kernelSpec(op.name).relaxed ? fused : plain).exports[op.name] as (...args: number[]) => number);
+}
+
 /** The op number of kernel `name` split as `kind`. */
 export function opNumber(name: KernelName, kind: SplitOp['kind']): number {
   const i = SPLIT_OPS.findIndex((op) => op.name === name && op.kind === kind);
@@ -76,8 +81,11 @@ export const PARTIALS = 4096;
 /** Rows of the GEMM's register tile: a part of a row split must have more, or it would take the unpacked path (other arithmetic). */
 export const GEMM_MR = 5;
 
-// positions of gemm_f32's arguments that a split moves
+// positions of the arguments that a split moves, the same in every 'gemm' kernel (gemm_f32, gemm_sparse_f32)
 const G = Object.fromEntries(['transA', 'transB', 'a', 'lda', 'b', 'ldb', 'c', 'ldc', 'bias'].map((n) => [n, argIndex('gemm_f32', n)])) as Record<string, number>;
+for (const op of SPLIT_OPS) {
+  if (op.kind === 'gemm' && Object.entries(G).some(([n, i]) => argIndex(op.name, n) !== i)) throw new Error(`${op.name}: gemm arguments out of gemm_f32's order`);
+}
 
 /**
  * Thread t's part of the job (op number, then the kernel's arguments with byte offsets; a

@@ -6,7 +6,7 @@
 // Float64 from byte JOB (op number and the kernel's arguments); a failing thread's message as
 // UTF-16 from byte MESSAGE. The caller writes the job, then bumps the generation; each thread
 // runs its part, then adds one to DONE (also when its part is empty or it failed).
-import { PARTIALS, SPLIT_OPS, runPart } from './split-ops.js';
+import { PARTIALS, SPLIT_OPS, runPart, splitFns } from './split-ops.js';
 
 export const GEN = 0;
 export const STOP = 1;
@@ -51,7 +51,7 @@ export function main(data: ThreadData, ready: () => void): void {
   (instance.exports.gemm_set_workspace as (ptr: number) => void)(workspace);
   const fused = relaxed && new WebAssembly.Instance(relaxed, { env: { memory } });
   if (fused) (fused.exports.gemm_set_workspace as (ptr: number) => void)(workspace);
-  const fns = SPLIT_OPS.map((op) => (fused && op.name === 'gemm_f32' ? fused : instance).exports[op.name] as (...args: number[]) => number);
+  const fns = splitFns(instance, fused || null);
   const i32 = new Int32Array(memory.buffer, control, MESSAGE / 4);
   const job = new Float64Array(memory.buffer, control + JOB, JOB_SLOTS);
   const message = new Uint16Array(memory.buffer, control + MESSAGE, MESSAGE_CHARS);

@@ -11,7 +11,7 @@
 import { WavaeError } from '../errors.js';
 import type { Kernels } from './kernels.js';
 import { SHARED_PAGES } from './shared-module.js';
-import { PARTIALS, SPLIT_OPS, runPart } from './split-ops.js';
+import { PARTIALS, SPLIT_OPS, runPart, splitFns } from './split-ops.js';
 import { CONTROL_BYTES, DONE, FAILED, GEN, JOB, JOB_SLOTS, MESSAGE, MESSAGE_CHARS, SPIN, STOP, reportFailure, type ThreadData } from './thread-main.js';
 import { CONTROL_BLOCK_BYTES, WasmKernels, type KernelRunner } from './wasm.js';
 
@@ -197,7 +197,7 @@ export async function createThreadedWasmKernels(threads: number, spawn: ThreadSp
     const kernels = new WasmKernels(instance.exports as unknown as ConstructorParameters<typeof WasmKernels>[0], threads);
     const fused = relaxed && await WebAssembly.instantiate(relaxed, { env: { memory } });
     if (fused) kernels.useRelaxedGemm(fused.exports as unknown as ConstructorParameters<typeof WasmKernels>[0]);
-    const fns = SPLIT_OPS.map((op) => (fused && op.name === 'gemm_f32' ? fused : instance).exports[op.name] as (...args: number[]) => number);
+    const fns = splitFns(instance, fused || null);
     pool = new ThreadPool(spawn, source, { module, relaxed, memory, control: kernels.control, partials: kernels.partials, threads }, kernels.threadWorkspaces, fns);
     await pool.ready;
     kernels.runner = pool;

@@ -101,10 +101,14 @@ export class WasmKernels implements Kernels {
     this.workspace = ws;
   }
 
-  /** Routes gemm_f32 to a relaxed-SIMD module sharing this memory (one GEMM at a time: the same workspace). */
+  /** Routes the table's `relaxed` kernels (the GEMMs) to a relaxed-SIMD module sharing this memory (one GEMM at a time: the same workspace). */
   useRelaxedGemm(exports: WasmExports): void {
     exports.gemm_set_workspace(this.workspace);
-    this.fns.gemm_f32 = exports.gemm_f32 as (...args: number[]) => number;
+    for (const name of KERNEL_NAMES) {
+      if (!kernelSpec(name).relaxed) continue;
+      if (typeof exports[name] !== 'function') throw new Error(`the relaxed-SIMD module has no export ${name}`);
+      this.fns[name] = exports[name] as (...args: number[]) => number;
+    }
     this.variant = 'relaxed-simd';
   }
 

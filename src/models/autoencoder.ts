@@ -97,7 +97,7 @@ export class Autoencoder extends Model {
     const { loss, denoise } = arch;
     this.loss = loss;
     this.denoise = denoise;
-    this.encoder = new Stack([...arch.encoder, arch.code], this.store);
+    this.encoder = new Stack([...arch.encoder, arch.code], this.store, { dataInput: true });
     this.decoder = new Stack(arch.decoder, this.store);
   }
 

@@ -124,7 +124,7 @@ export class VAE extends Model {
     this.outputVariance = outputVariance;
     this.beta = beta;
     this.klWarmupEpochs = warm;
-    this.encoder = new Stack(arch.encoder, this.store);
+    this.encoder = new Stack(arch.encoder, this.store, { dataInput: true });
     this.meanHead = DENSE.create(heads[0], this.store) as Dense;
     this.logVarHead = DENSE.create(heads[1], this.store) as Dense;
     this.decoder = new Stack(arch.decoder, this.store);

@@ -65,6 +65,11 @@ export interface Layer {
   /** Floats per row of each workspace buffer the layer keeps from forward to backward (im2col patches); [] for none. */
   readonly workspace: readonly number[];
   /**
+   * Set by a stack whose input is the model's data (Stack's dataInput) on its first computing
+   * layer: the input may be mostly zeros (images), which a layer may skip (dense does).
+   */
+  inputIsData?: boolean;
+  /**
    * out (n, output) from inp (n, input); ws: the planned workspaces (their first n rows are this
    * batch's); cond (n, condition): the condition rows, for the layer that takes them.
    */

@@ -108,9 +108,11 @@ export class Stack {
   /** The step that takes the condition, or -1. */
   private readonly conditioned: number;
 
-  constructor(readonly resolved: readonly ResolvedLayer[], store: ParamStore) {
+  /** dataInput: the stack's input is the model's data (an encoder), marked on its first computing layer (Layer.inputIsData). */
+  constructor(readonly resolved: readonly ResolvedLayer[], store: ParamStore, options: { readonly dataInput?: boolean } = {}) {
     this.layers = resolved.map((l) => LAYER_TYPES[l.spec.type].create(l, store));
     this.steps = this.layers.filter((l) => !l.passThrough);
+    if (options.dataInput && this.steps.length > 0) this.steps[0].inputIsData = true;
     this.conditioned = this.steps.findIndex((l) => l.resolved.condition);
   }
 
