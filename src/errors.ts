@@ -21,6 +21,7 @@ export type WavaeErrorCode =
 
 /** The error wavae throws for bad input; `code` is stable, `message` names the argument. */
 export class WavaeError extends Error {
+  /** What went wrong, one of WavaeErrorCode: stable across versions, unlike the message. */
   readonly code: WavaeErrorCode;
   constructor(code: WavaeErrorCode, message: string) {
     super(message);

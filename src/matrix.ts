@@ -4,8 +4,11 @@ import { WavaeError, checkInt, describe } from './errors.js';
 
 /** A row-major float32 matrix: element (i, j) is data[i * cols + j]. */
 export interface Matrix {
+  /** The number of rows (samples). */
   readonly rows: number;
+  /** The number of columns (values per row). */
   readonly cols: number;
+  /** The rows * cols values, row after row. */
   readonly data: Float32Array;
 }
 

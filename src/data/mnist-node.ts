@@ -4,7 +4,12 @@ import { WavaeError } from '../errors.js';
 import { MNIST_FILES, mnistFromBytes, type LabeledImages } from './mnist.js';
 
 /** MNIST train (60,000) and test (10,000) images, 28x28 = 784 values in [0, 1], with labels. */
-export async function mnist(options: { dir?: string } = {}): Promise<{ train: LabeledImages; test: LabeledImages }> {
+export async function mnist(options: { dir?: string } = {}): Promise<{
+  /** The 60,000 training images (train-images-idx3-ubyte, train-labels-idx1-ubyte). */
+  train: LabeledImages;
+  /** The 10,000 test images (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte). */
+  test: LabeledImages;
+}> {
   const fs = await import('node:fs');
   const path = await import('node:path');
   let dir = options.dir;

@@ -7,7 +7,9 @@ import { parseIdx } from './idx.js';
 
 /** Images (n x 784, in [0, 1]) and labels of one split. */
 export interface LabeledImages {
+  /** One image per row, rows * cols pixels row-major (784 for MNIST), scaled from 0..255 to [0, 1]. */
   images: Matrix;
+  /** The class of each image (the digit 0-9 for MNIST), one per row of images. */
   labels: Uint8Array;
 }
 
@@ -41,7 +43,12 @@ export function mnistFromBytes(files: Uint8Array[]): { train: LabeledImages; tes
 }
 
 /** MNIST fetched from baseUrl (a folder serving the four original IDX files). */
-export async function mnist(options: { baseUrl?: string } = {}): Promise<{ train: LabeledImages; test: LabeledImages }> {
+export async function mnist(options: { baseUrl?: string } = {}): Promise<{
+  /** The 60,000 training images (train-images-idx3-ubyte, train-labels-idx1-ubyte). */
+  train: LabeledImages;
+  /** The 10,000 test images (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte). */
+  test: LabeledImages;
+}> {
   const base = (options.baseUrl ?? 'mnist').replace(/\/$/, '');
   const files = await Promise.all(MNIST_FILES.map(async (name) => {
     const res = await fetch(`${base}/${name}`);

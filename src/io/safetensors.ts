@@ -63,7 +63,12 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
 }
 
 /** Decodes safetensors bytes; every entry is validated before any tensor is read. */
-export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(bytes: Uint8Array): {
+  /** The float32 tensors by name. */
+  tensors: Record<string, Tensor>;
+  /** The header's string metadata (`__metadata__`); empty when the file has none. */
+  metadata: Record<string, string>;
+} {
   const { header, dataStart, counts } = readHeader(bytes);
   const tensors: Record<string, Tensor> = {};
   header.tensors.forEach((t, i) => {

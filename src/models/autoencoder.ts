@@ -18,7 +18,19 @@ import { scoreSettings, type ScoreOptions } from './scores.js';
 import { Model, checkGradients, checkScores, type ConditionOption, type EvalResult, type ModelPlan, type StepLosses } from './model.js';
 
 /** Input corruption for a denoising autoencoder (training only). */
-export type Denoise = { type: 'gaussian'; std: number } | { type: 'mask'; prob: number };
+export type Denoise =
+  | {
+    /** Adds Gaussian noise to every input value. */
+    type: 'gaussian';
+    /** The noise's standard deviation (> 0), in the data's units: x + std * N(0, 1). */
+    std: number;
+  }
+  | {
+    /** Sets input values to 0 at random (no rescaling of the rest). */
+    type: 'mask';
+    /** The probability, in [0, 1), that each value is zeroed. */
+    prob: number;
+  };
 
 /** Options of new Autoencoder(...). */
 export interface AutoencoderOptions {
@@ -45,6 +57,7 @@ export interface AutoencoderOptions {
   activation?: Act;
   /** L2 penalty 0.5 weightDecay ||W||^2 on the weights, added to the loss. Default 0. */
   weightDecay?: number;
+  /** Corrupt the input during training (the target stays clean); evaluate(), score() and gradients() do not. Default: none. */
   denoise?: Denoise;
   /** Default 0. */
   seed?: number;
@@ -85,10 +98,13 @@ class AePlan implements ModelPlan {
 /** A (denoising) autoencoder. */
 export class Autoencoder extends Model {
   readonly kind = 'autoencoder' as const;
+  /** The reconstruction loss: 'mse' (sum of squared errors per sample) or 'bce' (cross-entropy from logits, in nats). */
   readonly loss: 'mse' | 'bce';
+  /** The training-time input corruption, or null for a plain autoencoder. */
   readonly denoise: Denoise | null;
   /** The encoder's layers and the code layer. */
   readonly encoder: Stack;
+  /** The decoder's layers (parameters decoder.{k}), from the code to the output: logits for 'bce', values for 'mse'. */
   readonly decoder: Stack;
 
   constructor(options: AutoencoderOptions) {
@@ -221,7 +237,12 @@ export class Autoencoder extends Model {
   }
 
   /** Loss (with the L2 term) and every parameter gradient for x, without corruption; no update. */
-  gradients(x: Matrix | Float32Array, options: ConditionOption = {}): { loss: number; grads: Record<string, Float32Array> } {
+  gradients(x: Matrix | Float32Array, options: ConditionOption = {}): {
+    /** The differentiated objective: the mean reconstruction loss per sample plus 0.5 weightDecay ||W||^2. */
+    loss: number;
+    /** The gradient of loss for every parameter tensor, by name (PyTorch names and layouts, as parameters()). */
+    grads: Record<string, Float32Array>;
+  } {
     const data = asMatrix('gradients: x', x, this.inputDim);
     const cond = this.conditionOf('gradients', options, data.rows);
     this.ensurePlan(data.rows);

@@ -151,10 +151,13 @@ export abstract class Model implements Trainable {
   readonly inputDim: number;
   /** The dense shorthand the model was built from, or null for layer specs (see config()). */
   readonly hiddenDims: number[] | null;
+  /** The width of the latent code: an autoencoder's code layer, a VAE's z (and its mean and log-variance). */
   readonly latentDim: number;
   /** The width of the condition of a conditional model (q(z|x,c), p(x|z,c)); 0 for none. */
   readonly conditionDim: number;
+  /** The hidden layers' activation (where a layer spec names none); code, latent heads and output layers are linear. */
   readonly activation: Act;
+  /** The model's L2 penalty 0.5 weightDecay ||W||^2 on the weights (not biases), added to the training objective; 0 for none. */
   readonly weightDecay: number;
   readonly seed: number;
 

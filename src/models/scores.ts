@@ -40,7 +40,9 @@ export interface CalibrateOptions extends ScoreOptions {
 export interface Calibration {
   /** Scores above it are anomalies. */
   threshold: number;
+  /** The quantile of the normal rows' scores the threshold is, in (0, 1] (calibrate()'s option, default 0.99). */
   quantile: number;
+  /** How rows are scored (score()'s method); isAnomaly() scores by it. */
   method: ScoreMethod;
   /** The draws of an 'iw' threshold (null for the other methods). */
   samples: number | null;
@@ -50,8 +52,11 @@ export interface Calibration {
 
 /** What isAnomaly() returns: the scores, the threshold they were held to, and which rows are above it. */
 export interface AnomalyResult {
+  /** One score per row of x, by the calibration's method (and samples). */
   scores: Float64Array;
+  /** The calibration's threshold. */
   threshold: number;
+  /** Per row: scores[i] > threshold. */
   anomaly: boolean[];
 }
 

@@ -104,13 +104,24 @@ class VaePlan implements ModelPlan {
 /** A variational autoencoder. */
 export class VAE extends Model {
   readonly kind = 'vae' as const;
+  /** The decoder's p(x|z): 'bernoulli' (outputs are logits, data in [0, 1]) or 'gaussian' (outputs are means). */
   readonly likelihood: 'bernoulli' | 'gaussian';
+  /**
+   * A Gaussian decoder's variance: a fixed number, or 'learned' (the parameter output.logvar, one
+   * log-variance per input dimension). A Bernoulli VAE holds 'learned', which it does not use.
+   */
   readonly outputVariance: number | 'learned';
+  /** The weight of the KL term in the training objective (after warm-up); >= 0. */
   readonly beta: number;
+  /** Epochs over which the KL weight ramps linearly from 0 to beta (per batch); 0 for none. */
   readonly klWarmupEpochs: number;
+  /** The encoder's layers (parameters encoder.{k}), before the mean and log-variance heads; possibly empty. */
   readonly encoder: Stack;
+  /** The linear head giving the posterior mean (parameters mean.weight, mean.bias). */
   readonly meanHead: Dense;
+  /** The linear head giving the posterior log-variance (parameters logvar.weight, logvar.bias). */
   readonly logVarHead: Dense;
+  /** The decoder's layers (parameters decoder.{k}), from z to the output: logits (Bernoulli) or means (Gaussian). */
   readonly decoder: Stack;
   private readonly outLogVar: Buf | null; // (D) learned log-variance of a Gaussian decoder
   private readonly dOutLogVar: Buf | null; // its gradient
@@ -263,7 +274,12 @@ export class VAE extends Model {
   }
 
   /** Posterior parameters: mean and log-variance, (n, latentDim) each. */
-  encode(x: Matrix | Float32Array, options: ConditionOption = {}): { mean: Matrix; logVar: Matrix } {
+  encode(x: Matrix | Float32Array, options: ConditionOption = {}): {
+    /** The posterior means of q(z|x) (n, latentDim). */
+    mean: Matrix;
+    /** The posterior log-variances, natural log (n, latentDim): the standard deviation is exp(logVar / 2). */
+    logVar: Matrix;
+  } {
     const data = asMatrix('encode: x', x, this.inputDim);
     const cond = this.conditionOf('encode', options, data.rows);
     const L = this.latentDim;
@@ -315,7 +331,16 @@ export class VAE extends Model {
    * Loss and every parameter gradient for x with the given eps (n, latentDim); no update.
    * loss is the differentiated objective: reconstruction + beta KL + 0.5 weightDecay ||W||^2.
    */
-  gradients(x: Matrix | Float32Array, options: { eps: Matrix | Float32Array } & ConditionOption): { loss: number; reconstruction: number; kl: number; grads: Record<string, Float32Array> } {
+  gradients(x: Matrix | Float32Array, options: { eps: Matrix | Float32Array } & ConditionOption): {
+    /** The differentiated objective: mean reconstruction + beta KL per sample (full beta, no warm-up), plus 0.5 weightDecay ||W||^2. */
+    loss: number;
+    /** The mean reconstruction NLL per sample at z = mean + exp(logVar / 2) eps, in nats. */
+    reconstruction: number;
+    /** The mean KL(q(z|x) || N(0, I)) per sample in nats, before beta. */
+    kl: number;
+    /** The gradient of loss for every parameter tensor, by name (PyTorch names and layouts, as parameters()). */
+    grads: Record<string, Float32Array>;
+  } {
     const data = asMatrix('gradients: x', x, this.inputDim);
     if (typeof options !== 'object' || options === null || options.eps === undefined) {
       throw new WavaeError('INVALID_OPTION', 'gradients: options.eps (n x latentDim) is required');

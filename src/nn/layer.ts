@@ -13,6 +13,7 @@ export type Shape = readonly number[];
 
 /** A layer as data: JSON-serialisable, stored in model files. */
 export interface LayerSpec {
+  /** The layer type: 'dense', 'conv2d', 'conv2dTranspose', 'flatten' or 'reshape'; the other keys are its options. */
   readonly type: string;
   readonly [option: string]: unknown;
 }

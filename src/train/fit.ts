@@ -14,13 +14,24 @@ import { checkSchedule, learningRate, type ScheduleConfig } from './schedules.js
 
 /** What onBatchEnd and onEpochEnd receive: mean nats per sample. */
 export interface Logs {
+  /**
+   * The batch's (onBatchEnd) or the epoch's (onEpochEnd) mean loss per sample: a VAE's -ELBO
+   * (reconstruction + KL, unweighted by beta), an autoencoder's reconstruction loss; without the L2 term.
+   */
   loss: number;
+  /** Mean reconstruction loss per sample: nats for a VAE and a 'bce' autoencoder, the sum of squared errors for 'mse'. */
   reconstruction: number;
+  /** Mean KL(q(z|x) || N(0, I)) per sample in nats, before beta; 0 for an autoencoder. */
   kl: number;
+  /** The learning rate of the batch's update; for an epoch, that of its last batch. */
   lr: number;
+  /** Training samples per second since the epoch began (validation excluded). */
   samplesPerSec: number;
+  /** onEpochEnd with validationData: the mean loss per sample over it (see EvalResult). */
   valLoss?: number;
+  /** onEpochEnd with validationData: the mean reconstruction loss per sample over it. */
   valReconstruction?: number;
+  /** onEpochEnd with validationData: the mean KL per sample over it (0 for an autoencoder). */
   valKl?: number;
 }
 
@@ -51,21 +62,40 @@ export interface FitOptions {
   /** After every epoch; epoch counts from 1 and goes on across fit() calls (model.epochsTrained). */
   onEpochEnd?: (epoch: number, logs: Logs) => void;
   /** Stop when the monitored loss (valLoss if validationData, else loss) stops improving. */
-  earlyStopping?: { patience?: number; minDelta?: number; restoreBest?: boolean };
+  earlyStopping?: {
+    /** Epochs in a row without improvement allowed: training stops at the (patience + 1)th. Default 3. */
+    patience?: number;
+    /** An epoch improves when the monitored loss is below the best so far minus minDelta. Default 0. */
+    minDelta?: number;
+    /** On an early stop, restore the parameters of bestEpoch. Default true. */
+    restoreBest?: boolean;
+  };
   /** Stops cleanly after the current batch; the history says 'aborted'. */
   signal?: AbortSignal;
 }
 
 /** fit()'s result: one entry per epoch run. */
 export interface History {
+  /**
+   * The epoch numbers, counting from 1 across fit() calls (model.epochsTrained after each); an
+   * aborted epoch counts, its entries the means over the batches it ran.
+   */
   epoch: number[];
+  /** Mean training loss per sample of each epoch (as Logs.loss). */
   loss: number[];
+  /** Mean training reconstruction loss per sample of each epoch (as Logs.reconstruction). */
   reconstruction: number[];
+  /** Mean training KL per sample of each epoch, in nats (0 for an autoencoder). */
   kl: number[];
+  /** The learning rate of each epoch's last batch. */
   lr: number[];
+  /** Training samples per second of each epoch. */
   samplesPerSec: number[];
+  /** Mean validation loss per sample of each epoch; empty without validationData (an aborted epoch has none). */
   valLoss: number[];
+  /** Mean validation reconstruction loss per sample of each epoch, as valLoss. */
   valReconstruction: number[];
+  /** Mean validation KL per sample of each epoch, as valLoss. */
   valKl: number[];
   /** How training ended. */
   stopped: 'completed' | 'early' | 'aborted';

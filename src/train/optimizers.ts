@@ -7,9 +7,51 @@ import { WavaeError, checkKeys, describe, orDefault } from '../errors.js';
 
 /** Optimizer settings, as in torch.optim: weightDecay is PyTorch's (L2 for SGD/Adam/RMSprop, decoupled for AdamW). */
 export type OptimizerConfig =
-  | { type: 'sgd'; lr?: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
-  | { type: 'adam' | 'adamw'; lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
-  | { type: 'rmsprop'; lr?: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number; centered?: boolean };
+  | {
+    /** Stochastic gradient descent (torch.optim.SGD, no dampening). */
+    type: 'sgd';
+    /** Base learning rate (> 0), which the schedule scales per step. Default 0.01. */
+    lr?: number;
+    /** Momentum factor in [0, 1); 0 is plain SGD. Default 0. */
+    momentum?: number;
+    /** Nesterov momentum (needs momentum > 0). Default false. */
+    nesterov?: boolean;
+    /** L2 penalty (>= 0): weightDecay * param joins every parameter's gradient, biases included. Default 0. */
+    weightDecay?: number;
+  }
+  | {
+    /** Adam (torch.optim.Adam), or AdamW with decoupled weight decay (torch.optim.AdamW). */
+    type: 'adam' | 'adamw';
+    /** Base learning rate (> 0), which the schedule scales per step. Default 1e-3. */
+    lr?: number;
+    /** Decay rate of the first-moment (mean) estimate, in [0, 1). Default 0.9. */
+    beta1?: number;
+    /** Decay rate of the second-moment (uncentered variance) estimate, in [0, 1). Default 0.999. */
+    beta2?: number;
+    /** Added to the denominator sqrt(v) for stability (> 0). Default 1e-8. */
+    eps?: number;
+    /**
+     * Weight decay (>= 0) of every parameter, biases included: an L2 term in the gradient for
+     * 'adam' (default 0), decoupled (param *= 1 - lr * weightDecay) for 'adamw' (default 0.01).
+     */
+    weightDecay?: number;
+  }
+  | {
+    /** RMSprop (torch.optim.RMSprop). */
+    type: 'rmsprop';
+    /** Base learning rate (> 0), which the schedule scales per step. Default 0.01. */
+    lr?: number;
+    /** Smoothing constant of the running average of squared gradients, in [0, 1). Default 0.99. */
+    alpha?: number;
+    /** Added to the denominator for stability (> 0). Default 1e-8. */
+    eps?: number;
+    /** L2 penalty (>= 0): weightDecay * param joins every parameter's gradient, biases included. Default 0. */
+    weightDecay?: number;
+    /** Momentum factor in [0, 1); 0 for none. Default 0. */
+    momentum?: number;
+    /** Normalise by an estimate of the gradient's variance (the squared average minus the squared mean gradient). Default false. */
+    centered?: boolean;
+  };
 
 /** A config with every default of its type filled in (only its type's keys). */
 export type ResolvedOptimizer = { type: OptimizerConfig['type']; lr: number; weightDecay: number } & Record<string, number | boolean | string>;

@@ -4,10 +4,53 @@ import { WavaeError, checkKeys, describe } from '../errors.js';
 
 /** A learning-rate schedule; epochs may be fractional (step / stepsPerEpoch). */
 export type ScheduleConfig =
-  | { type: 'constant'; warmupSteps?: number }
-  | { type: 'step'; stepSize: number; gamma?: number; warmupSteps?: number } // lr * gamma^floor(epoch / stepSize)
-  | { type: 'exponential'; gamma: number; warmupSteps?: number } // lr * gamma^epoch, per whole epoch
-  | { type: 'cosine'; minLr?: number; warmupSteps?: number }; // lr -> minLr over the run
+  | {
+    /** The optimizer's lr throughout (after any warm-up). */
+    type: 'constant';
+    /**
+     * A whole number of optimizer steps (batches, counted from the model's first epoch, across
+     * fit() calls) over which the rate ramps up linearly: lr * (step + 1) / warmupSteps. Default 0.
+     */
+    warmupSteps?: number;
+  }
+  | {
+    /** Step decay: lr * gamma^floor(epoch / stepSize), epoch: the whole epochs the model trained before the step. */
+    type: 'step';
+    /** Epochs (> 0) between decays. */
+    stepSize: number;
+    /** Factor in (0, 1] applied at each decay. Default 0.1. */
+    gamma?: number;
+    /**
+     * A whole number of optimizer steps (batches, counted from the model's first epoch, across
+     * fit() calls) over which the rate ramps up linearly: lr * (step + 1) / warmupSteps. Default 0.
+     */
+    warmupSteps?: number;
+  }
+  | {
+    /** Exponential decay: lr * gamma^epoch, epoch: the whole epochs the model trained before the step. */
+    type: 'exponential';
+    /** Factor in (0, 1] applied per epoch (required). */
+    gamma: number;
+    /**
+     * A whole number of optimizer steps (batches, counted from the model's first epoch, across
+     * fit() calls) over which the rate ramps up linearly: lr * (step + 1) / warmupSteps. Default 0.
+     */
+    warmupSteps?: number;
+  }
+  | {
+    /**
+     * Cosine annealing from lr to minLr over the steps after warm-up up to the end of this fit()
+     * call (steps counted from the model's first epoch).
+     */
+    type: 'cosine';
+    /** The rate (>= 0) at the end of the run. Default 0. */
+    minLr?: number;
+    /**
+     * A whole number of optimizer steps (batches, counted from the model's first epoch, across
+     * fit() calls) over which the rate ramps up linearly: lr * (step + 1) / warmupSteps. Default 0.
+     */
+    warmupSteps?: number;
+  };
 
 const KEYS: Record<string, string[]> = {
   constant: ['type', 'warmupSteps'],

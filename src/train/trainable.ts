@@ -17,8 +17,11 @@ export interface StepLosses {
 
 /** evaluate(): mean per sample over the data. */
 export interface EvalResult {
+  /** A VAE's -ELBO (reconstruction + KL, beta not applied), an autoencoder's reconstruction loss; no L2 term. */
   loss: number;
+  /** The reconstruction loss: nats for a VAE and a 'bce' autoencoder, the sum of squared errors for 'mse'. */
   reconstruction: number;
+  /** KL(q(z|x) || N(0, I)) in nats (0 for an autoencoder). */
   kl: number;
 }
 

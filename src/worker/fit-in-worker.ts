@@ -26,7 +26,9 @@ export type WorkerFactory = (source: string) => WorkerHandle;
 
 /** The result of fitInWorker: the trained model (a new instance) and the history. */
 export interface WorkerFitResult<M extends AnyModel> {
+  /** The trained model: a new instance loaded from the worker's model file; the model passed in is unchanged. */
   model: M;
+  /** The per-epoch history, as fit() returns it. */
   history: History;
   /** Kernel threads the worker trained on (its own, as many as the caller's backend runs)... */
   threads: number;
