@@ -134,6 +134,9 @@ for (const sch of [{ type: 'linear' }, { type: 'step' }, { type: 'step', stepSiz
 fitCases.push(['schedule { type: step, size }', { schedule: { type: 'step', stepSize: 1, size: 2 } }, 'UNKNOWN_OPTION']);
 fitCases.push(['earlyStopping patience -1', { earlyStopping: { patience: -1 } }, 'INVALID_OPTION']);
 fitCases.push(['earlyStopping { wait }', { earlyStopping: { wait: 2 } }, 'UNKNOWN_OPTION']);
+for (const minDelta of [-1, NaN, Infinity, '0.1', null]) fitCases.push([`earlyStopping minDelta ${String(minDelta)}`, { earlyStopping: { minDelta } }, 'INVALID_OPTION']);
+for (const early of [5, true, null, [1]]) fitCases.push([`earlyStopping ${JSON.stringify(early)}`, { earlyStopping: early }, 'INVALID_OPTION']);
+for (const restoreBest of ['yes', 1, null]) fitCases.push([`earlyStopping restoreBest ${JSON.stringify(restoreBest)}`, { earlyStopping: { restoreBest } }, 'INVALID_OPTION']);
 fitCases.push(['onEpochEnd not a function', { onEpochEnd: 'log' }, 'INVALID_OPTION']);
 fitCases.push(['validationData wrong width', { validationData: new Float32Array(5) }, 'SHAPE_MISMATCH']);
 fitCases.push(['validationData NaN', { validationData: Float32Array.of(NaN, 0, 0, 0, 0, 0) }, 'NON_FINITE_INPUT']);

@@ -140,8 +140,16 @@ export async function fit(model: Trainable, x: Matrix | Float32Array, options: F
   const validationCondition = validation ? checkCondition('fit', model.conditionDim, options.validationCondition, validation.rows, 'row of validationData', 'validationCondition') : null;
   const early = options.earlyStopping;
   if (early !== undefined) {
+    if (typeof early !== 'object' || early === null || Array.isArray(early)) {
+      throw new WavaeError('INVALID_OPTION', `fit: earlyStopping must be an object like { patience: 3 }, got ${describe(early)}`);
+    }
     checkKeys('fit: earlyStopping', early, ['patience', 'minDelta', 'restoreBest']);
     checkInt('fit: earlyStopping.patience', orDefault(early.patience, 3), 0);
+    const minDelta: unknown = early.minDelta;
+    if (minDelta !== undefined && !(typeof minDelta === 'number' && Number.isFinite(minDelta) && minDelta >= 0)) {
+      throw new WavaeError('INVALID_OPTION', `fit: earlyStopping.minDelta must be a number >= 0, got ${describe(minDelta)}`);
+    }
+    checkBool('fit: earlyStopping.restoreBest', early.restoreBest, true);
   }
   for (const cb of ['onBatchEnd', 'onEpochEnd'] as const) {
     if (options[cb] !== undefined && typeof options[cb] !== 'function') {
