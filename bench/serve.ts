@@ -85,7 +85,9 @@ export async function benchServe(test: wv.Matrix, options: { quick?: boolean } =
     console.log(`serve: ${scenario.padEnd(28)} ${String(connections).padStart(3)} conn  ${row.requestsPerSec.toFixed(0).padStart(6)} req/s  ${row.rowsPerSec.toFixed(0).padStart(7)} rows/s  p50 ${row.p50Ms} ms  p99 ${row.p99Ms} ms  errors ${row.errors}  non-2xx ${row.non2xx}`);
   };
   try {
-    await load(url, 16, options.quick ? 2 : 5, single); // warm-up
+    // warm-up at the long run's load, long enough for the collector to take back startup's garbage
+    // (the calibration data): RSS after it is the steady state the long run is held to
+    await load(url, 64, options.quick ? 2 : 15, single);
     const rssAfterWarmupMb = rssMb(pid);
     record('/score, 1 row per request', 1, 1, await load(url, 1, short, single));
     record('/score, 1 row per request', 16, 1, await load(url, 16, short, single));
