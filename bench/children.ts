@@ -10,7 +10,7 @@ import { node24 } from '../scripts/node24.mjs';
 export interface PeerRow { library: string; detail: string; threads: number; samplesPerSec: number; msPerStep: number }
 
 /** wavae's rows on 1 and 2 threads on Node 24, or why there are none. */
-export function node24Rows(arch: 'dense' | 'conv', seconds: number, log: (s: string) => void): { rows: PeerRow[]; why: string | null } {
+export function node24Rows(arch: 'dense' | 'conv' | 'gaussian', seconds: number, log: (s: string) => void): { rows: PeerRow[]; why: string | null } {
   const n24 = node24();
   if (!n24.path) {
     log(`${arch} train on Node 24: left out (${n24.why})`);
@@ -42,7 +42,7 @@ export function node24Rows(arch: 'dense' | 'conv', seconds: number, log: (s: str
  * OpenBLAS to an older core type (OPENBLAS_CORETYPE, for old builds' sake), without them too:
  * OpenBLAS then picks this CPU's own kernels. The fastest of each is kept.
  */
-export function torchRows(arch: 'dense' | 'conv', seconds: number, log: (s: string) => void): { rows: PeerRow[]; why: string | null } {
+export function torchRows(arch: 'dense' | 'conv' | 'gaussian', seconds: number, log: (s: string) => void): { rows: PeerRow[]; why: string | null } {
   const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) {

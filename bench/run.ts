@@ -7,7 +7,7 @@ import { benchInference } from './inference.js';
 import { benchKernels } from './kernels.js';
 import { machineInfo, markdownTable, writeResults } from './machine.js';
 import { benchStartup } from './startup.js';
-import { benchTraining, type TrainRow } from './train.js';
+import { benchGaussianTraining, benchTraining, type TrainRow } from './train.js';
 import { benchConvTraining } from './conv.js';
 import { benchServe } from './serve.js';
 
@@ -62,6 +62,17 @@ if (want('train') && mnist) {
     markdownTable(['library', 'setting', 'samples/s', 'ms per batch', 'vs TF.js wasm', 'vs TF.js cpu', 'vs PyTorch, 1 thread', 'vs PyTorch, best on 2 cores'],
       rows.map((r) => [r.library, r.detail, r.samplesPerSec.toFixed(0), r.msPerStep.toFixed(2), x(r.samplesPerSec, get('tfjs-wasm')), x(r.samplesPerSec, get('tfjs-cpu')),
         x(r.samplesPerSec, get('torch')), x(r.samplesPerSec, torchBest)])));
+}
+
+if (want('train')) {
+  const { rows, node24, torch } = await benchGaussianTraining({ seconds: quick ? 1.5 : 8 });
+  results.gaussianTraining = { rows, node24, torch };
+  const get = (b: string): number | undefined => rows.find((r) => r.backend === b)?.samplesPerSec;
+  const torchBest = Math.max(0, ...rows.filter((r) => r.library === 'PyTorch').map((r) => r.samplesPerSec)) || undefined;
+  md.push('## Dense inputs: the same VAE with a Gaussian likelihood (learned variance per column) on standard normal rows (samples/s)\n',
+    ...[torch && `PyTorch: ${torch}.\n`, node24 && `Node 24: ${node24}.\n`].filter((line): line is string => !!line),
+    markdownTable(['library', 'setting', 'samples/s', 'ms per batch', 'vs PyTorch, 1 thread', 'vs PyTorch, best on 2 cores'],
+      rows.map((r) => [r.library, r.detail, r.samplesPerSec.toFixed(0), r.msPerStep.toFixed(2), x(r.samplesPerSec, get('torch')), x(r.samplesPerSec, torchBest)])));
 }
 
 if (want('conv') && mnist) {

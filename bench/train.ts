@@ -1,7 +1,9 @@
 // Training throughput (samples/s) of the same VAE (784-400-20, ReLU, Bernoulli, batch 128,
 // Adam 1e-3): wavae wasm on 1 and 2 threads (on this Node and on Node 24), wavae js, TF.js wasm
 // and cpu, and PyTorch in its fastest settings on 1 and 2 cores (bench/children.ts), on real
-// MNIST batches (PyTorch on MNIST-shaped noise), after a short warm-up that is not timed.
+// MNIST batches (PyTorch on MNIST-shaped noise), after a short warm-up that is not timed; and the
+// dense-input case (benchGaussianTraining): a Gaussian likelihood on standard normal rows, where
+// the first layer's sparse-input GEMM finds nothing to skip.
 import * as wv from '../src/node.js';
 import { node24Rows, torchRows, type PeerRow } from './children.js';
 import { tf, tfVae, useTf, type TfBackend } from './peers.js';
@@ -14,9 +16,10 @@ export interface TrainRow extends PeerRow {
 const B = 128;
 
 /** wavae's training samples/s of the dense VAE on `threads` threads (or the js backend) in this process. */
-export async function wavaeDenseRow(images: wv.Matrix, threads: number, seconds: number, backend: 'wasm' | 'js' = 'wasm'): Promise<{ row: PeerRow; vae: wv.VAE; steps: number }> {
+export async function wavaeDenseRow(images: wv.Matrix, threads: number, seconds: number, backend: 'wasm' | 'js' = 'wasm',
+  likelihood: 'bernoulli' | 'gaussian' = 'bernoulli'): Promise<{ row: PeerRow; vae: wv.VAE; steps: number }> {
   await wv.init({ backend, threads });
-  const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, seed: 1 });
+  const vae = new wv.VAE({ inputDim: 784, hiddenDims: [400], latentDim: 20, likelihood, seed: 1 });
   const warm = wv.matrix(B * 3, 784, images.data.subarray(0, B * 3 * 784));
   await vae.fit(warm, { epochs: 1, batchSize: B, shuffle: false }); // warm-up: compile, plan
   // timed: whole epochs over enough rows to fill the time budget (estimated from a probe)
@@ -30,7 +33,7 @@ export async function wavaeDenseRow(images: wv.Matrix, threads: number, seconds:
   await vae.fit(x, { epochs: 1, batchSize: B, shuffle: false });
   const ms = (performance.now() - t1) / steps;
   const detail = backend === 'js' ? `wavae js, Node ${process.versions.node}`
-    : `wavae wasm (${wv.kernelVariant()}), Node ${process.versions.node}, ${threads} thread${threads > 1 ? 's' : ''}`;
+    : `wavae wasm (${wv.kernelVariant()}), Node ${process.versions.node}, ${threads} thread${threads > 1 ? 's' : ''}${likelihood === 'gaussian' ? ', Gaussian' : ''}`;
   return { row: { library: 'wavae', detail, threads, samplesPerSec: (B / ms) * 1000, msPerStep: ms }, vae, steps };
 }
 
@@ -64,6 +67,38 @@ export async function benchTraining(images: wv.Matrix, opts: { seconds: number; 
     vae.dispose();
   }
   const torch = torchRows('dense', opts.seconds, log);
+  rows.push(...torch.rows.map((r) => ({ ...r, backend: r.threads > 1 ? 'torch-2c' : 'torch' })));
+  return { rows, node24: n24.why, torch: torch.why };
+}
+
+/**
+ * Dense inputs: the rows of the Gaussian-likelihood case, standard normal values (no zeros, so the
+ * first layer takes the dense GEMM after its count), as many as the MNIST rows the dense suite uses.
+ */
+export function gaussianRows(rows: number): wv.Matrix {
+  const data = new Float32Array(rows * 784);
+  new wv.Rng(7).fillNormal(data, 0, data.length);
+  return wv.matrix(rows, 784, data);
+}
+
+/**
+ * The dense-input case: the same 784-400-20 VAE with a Gaussian likelihood (a learned variance per
+ * column) on standard normal rows, wavae on 1 and 2 threads (and on Node 24) beside PyTorch's
+ * fastest settings on the same model and data shape.
+ */
+export async function benchGaussianTraining(opts: { seconds: number; log?: (s: string) => void }): Promise<{ rows: TrainRow[]; node24: string | null; torch: string | null }> {
+  const log = opts.log ?? console.log;
+  const rows: TrainRow[] = [];
+  const data = gaussianRows(60_000);
+  for (const threads of [1, 2]) {
+    const { row, vae, steps } = await wavaeDenseRow(data, threads, opts.seconds, 'wasm', 'gaussian');
+    rows.push({ ...row, backend: threads > 1 ? 'wasm-2t' : 'wasm' });
+    log(`gaussian train wavae ${threads} thread(s) ${row.samplesPerSec.toFixed(0).padStart(6)} samples/s  (${row.msPerStep.toFixed(2)} ms per batch, ${steps} steps)`);
+    vae.dispose();
+  }
+  const n24 = node24Rows('gaussian', opts.seconds, log);
+  rows.push(...n24.rows.map((r) => ({ ...r, backend: r.threads > 1 ? 'node24-wasm-2t' : 'node24-wasm' })));
+  const torch = torchRows('gaussian', opts.seconds, log);
   rows.push(...torch.rows.map((r) => ({ ...r, backend: r.threads > 1 ? 'torch-2c' : 'torch' })));
   return { rows, node24: n24.why, torch: torch.why };
 }

@@ -1,10 +1,11 @@
 # PyTorch as a benchmark peer: trains wavae's benchmark VAEs (the dense 784-400-20 and the MNIST conv
 # VAE of CONV_RECIPE) with Adam 1e-3, batch 128, BCE with logits summed, on MNIST-shaped data from
 # stdin-free deterministic noise, and prints one JSON line: {"arch", "threads", "samplesPerSec", "msPerStep"}.
-#   python3 bench/torch/train_vae.py --arch conv|dense --threads N [--seconds S]
+#   python3 bench/torch/train_vae.py --arch conv|dense|gaussian --threads N [--seconds S]
+# (gaussian: the dense VAE with a Gaussian likelihood and a learned log-variance per column, on standard normal data)
 # Run by bench/conv.ts with OPENBLAS_NUM_THREADS set (on two cores PyTorch is fastest with one
 # intra-op thread and OpenBLAS on two); Debian: apt-get install python3-torch libopenblas0-pthread.
-import argparse, json, time
+import argparse, json, math, time
 import torch
 from torch import nn
 
@@ -15,9 +16,10 @@ p.add_argument('--seconds', type=float, default=8)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(1)
+LOG_2PI = math.log(2 * math.pi)
 
 class VAE(nn.Module):
-    def __init__(self, conv):
+    def __init__(self, conv, gaussian=False):
         super().__init__()
         if conv:
             self.encoder = nn.Sequential(nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(), nn.Flatten(), nn.Linear(3136, 256), nn.ReLU())
@@ -29,19 +31,25 @@ class VAE(nn.Module):
             self.decoder = nn.Sequential(nn.Linear(20, 400), nn.ReLU(), nn.Linear(400, 784))
             h = 400
         self.mean, self.logvar = nn.Linear(h, 20), nn.Linear(h, 20)
+        # the Gaussian case: a learned log-variance per column, as wavae's outputVariance 'learned'
+        self.out_logvar = nn.Parameter(torch.zeros(784)) if gaussian else None
 
     def loss(self, x):
         hidden = self.encoder(x)
         mean, logvar = self.mean(hidden), self.logvar(hidden)
         z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
         logits = self.decoder(z)
-        recon = nn.functional.binary_cross_entropy_with_logits(logits, x.flatten(1), reduction='sum')
+        if self.out_logvar is None:
+            recon = nn.functional.binary_cross_entropy_with_logits(logits, x.flatten(1), reduction='sum')
+        else:  # Gaussian NLL with the per-column learned log-variance, summed
+            lv = self.out_logvar
+            recon = 0.5 * torch.sum(lv + (x.flatten(1) - logits) ** 2 * torch.exp(-lv) + LOG_2PI)
         kl = -0.5 * torch.sum(1 + logvar - mean.pow(2) - logvar.exp())
         return (recon + kl) / x.shape[0]
 
-model = VAE(a.arch == 'conv')
+model = VAE(a.arch == 'conv', a.arch == 'gaussian')
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-x = torch.rand(128 * 8, 1, 28, 28)
+x = torch.randn(128 * 8, 1, 28, 28) if a.arch == 'gaussian' else torch.rand(128 * 8, 1, 28, 28)
 
 def steps(n):
     for i in range(n):
