@@ -27,7 +27,7 @@
 // KC; beta applies to the first block, the epilogue (bias, activation) to the last.
 // The parameters, workspace, multiply-add and epilogue live in gemm_tile.ts (shared with
 // gemm_sparse.ts). The workspace (MC * KC + KC * NC + TILE_FLOATS, and LIST_FLOATS for gemm_sparse_f32) is planned by the TypeScript backend at start-up.
-import { KC, LIST_FLOATS, MC, MR, NC, NR, TILE_FLOATS, finish_small_row, madd, pack_a, pack_b, set_gemm_workspace, store_tile, wsA, wsB } from './gemm_tile';
+import { KC, LIST_FLOATS, MC, MR, NC, NR, TILE_FLOATS, finish_small_row, gemm_f32_5x8_simd, pack_a, pack_b, set_gemm_workspace, wsA, wsB } from './gemm_tile';
 
 /** Number of floats of workspace gemm_f32 needs (set with gemm_set_workspace). */
 export function gemm_workspace_floats(): i32 {
@@ -37,39 +37,6 @@ export function gemm_workspace_floats(): i32 {
 /** Sets the gemm workspace: ptr is a 16-byte aligned byte offset of gemm_workspace_floats() floats. */
 export function gemm_set_workspace(ptr: usize): void {
   set_gemm_workspace(ptr);
-}
-
-// The 5x8 microkernel: C[0:mr, 0:nr] (row stride ldcb bytes) from a packed A panel ap and a
-// packed B panel bp of depth kc. act < 0: no epilogue. bias points at the tile's first column.
-function gemm_f32_5x8_simd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, alpha: f32, beta: f32,
-  mr: i32, nr: i32, bias: usize, act: i32, actAlpha: f32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
-    c00 = madd(a, b0, c00);
-    c01 = madd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
-    c10 = madd(a, b0, c10);
-    c11 = madd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
-    c20 = madd(a, b0, c20);
-    c21 = madd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
-    c30 = madd(a, b0, c30);
-    c31 = madd(a, b1, c31);
-    a = v128.load32_splat(ap, 16);
-    c40 = madd(a, b0, c40);
-    c41 = madd(a, b1, c41);
-    ap += MR * 4;
-    bp += NR * 4;
-  }
-  store_tile(c, ldcb, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, alpha, beta, mr, nr, bias, act, actAlpha);
 }
 
 // Small m (m <= MR: one sample at inference, or a tiny batch): packing B would cost as much

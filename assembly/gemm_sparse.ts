@@ -21,7 +21,7 @@
 // gemm_f32 itself, as does X denser than DENSE_ABOVE (counted in one vector pass), where the
 // lists would save too little.
 import { gemm_f32 } from './gemm';
-import { KC, LISTS, MC, MR, NC, NR, madd, pack_a, pack_b, store_tile, wsA, wsB } from './gemm_tile';
+import { KC, LISTS, MC, MR, NC, NR, gemm_f32_5x8_simd, madd, pack_a, pack_b, store_tile, wsA, wsB } from './gemm_tile';
 
 /**
  * Share of nonzeros of X above which gemm_f32 runs: npm run bench:sparse (bench/sparse.ts) puts
@@ -78,7 +78,7 @@ export function gemm_sparse_f32(transA: i32, transB: i32, m: i32, n: i32, k: i32
             } else if (skip) {
               gemm_f32_5x8_list_simd(listB, apanel, bpanel, ctileR, ldcb, alpha, betaBlock, mr, nr, biasTile, actBlock, actAlpha);
             } else {
-              gemm_f32_5x8_all_simd(kc, apanel, bpanel, ctileR, ldcb, alpha, betaBlock, mr, nr, biasTile, actBlock, actAlpha);
+              gemm_f32_5x8_simd(kc, apanel, bpanel, ctileR, ldcb, alpha, betaBlock, mr, nr, biasTile, actBlock, actAlpha); // every step: a TN block whose D holds a NaN or an infinity
             }
           }
         }
@@ -175,38 +175,6 @@ function gemm_f32_5x8_list_simd(list: usize, ap: usize, bp: usize, c: usize, ldc
     x = v128.load32_splat(aq, 16);
     c40 = madd(x, b0, c40);
     c41 = madd(x, b1, c41);
-  }
-  store_tile(c, ldcb, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, alpha, beta, mr, nr, bias, act, actAlpha);
-}
-
-// The microkernel over every step 0..kc-1 (a TN block whose D holds a NaN or an infinity).
-function gemm_f32_5x8_all_simd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, alpha: f32, beta: f32,
-  mr: i32, nr: i32, bias: usize, act: i32, actAlpha: f32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(ap);
-    c00 = madd(x, b0, c00);
-    c01 = madd(x, b1, c01);
-    x = v128.load32_splat(ap, 4);
-    c10 = madd(x, b0, c10);
-    c11 = madd(x, b1, c11);
-    x = v128.load32_splat(ap, 8);
-    c20 = madd(x, b0, c20);
-    c21 = madd(x, b1, c21);
-    x = v128.load32_splat(ap, 12);
-    c30 = madd(x, b0, c30);
-    c31 = madd(x, b1, c31);
-    x = v128.load32_splat(ap, 16);
-    c40 = madd(x, b0, c40);
-    c41 = madd(x, b1, c41);
-    ap += MR * 4;
-    bp += NR * 4;
   }
   store_tile(c, ldcb, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, alpha, beta, mr, nr, bias, act, actAlpha);
 }

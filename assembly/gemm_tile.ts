@@ -230,3 +230,36 @@ export function pack_b(bp: usize, b: usize, ldb: i32, transB: i32, pc: i32, jc: 
     }
   }
 }
+
+// The 5x8 microkernel: C[0:mr, 0:nr] (row stride ldcb bytes) from a packed A panel ap and a
+// packed B panel bp of depth kc. act < 0: no epilogue. bias points at the tile's first column.
+export function gemm_f32_5x8_simd(kc: i32, ap: usize, bp: usize, c: usize, ldcb: usize, alpha: f32, beta: f32,
+  mr: i32, nr: i32, bias: usize, act: i32, actAlpha: f32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
+    a = v128.load32_splat(ap, 16);
+    c40 = madd(a, b0, c40);
+    c41 = madd(a, b1, c41);
+    ap += MR * 4;
+    bp += NR * 4;
+  }
+  store_tile(c, ldcb, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, alpha, beta, mr, nr, bias, act, actAlpha);
+}
