@@ -25,17 +25,25 @@ export let TILE: usize = 0; // partial tiles: acc MR x NR | C MR x NR (at TILE_C
 @inline export const TILE_BIAS: usize = 2 * MR * NR * 4;
 // @ts-ignore: decorator
 @inline export const TILE_FLOATS = 2 * MR * NR + NR;
-export let LISTS: usize = 0; // gemm_sparse_f32's lists of k steps: a count and KC steps per panel, NC / NR panels
+export let LISTS: usize = 0; // gemm_sparse_f32's lists of nonzeros: LIST_CHUNK lists of LIST_INTS
 // @ts-ignore: decorator
-@inline export const LIST_FLOATS = (NC / NR) * (KC + 1);
+@inline export const LIST_CHUNK = 128; // lists per pass: rows of X (NT) or columns of X (TN)
+// @ts-ignore: decorator
+@inline export const LIST_INTS = 2 * KC + 1; // a count, then up to KC pairs (k step, value)
+export let TACC: usize = 0; // gemm_sparse_f32's raw sums: 8 passes of up to 32 outputs
+export let TROWS: usize = 0; // the same sums transposed, 32 rows of 8 (TN)
+// @ts-ignore: decorator
+@inline export const LIST_FLOATS = LIST_CHUNK * LIST_INTS + 2 * 8 * 32;
 
 
-/** Points the workspace at ptr (gemm_set_workspace): MC * KC floats of A, KC * NC of B, the tile, then the lists. */
+/** Points the workspace at ptr (gemm_set_workspace): MC * KC floats of A, KC * NC of B, the tile, then gemm_sparse_f32's lists and sums. */
 export function set_gemm_workspace(ptr: usize): void {
   wsA = ptr;
   wsB = ptr + <usize>(MC * KC * 4);
   TILE = wsB + <usize>(KC * NC * 4);
   LISTS = TILE + <usize>(TILE_FLOATS * 4);
+  TACC = LISTS + <usize>(LIST_CHUNK * LIST_INTS * 4);
+  TROWS = TACC + <usize>(8 * 32 * 4);
 }
 
 // acc + a * b: two roundings with plain SIMD; one fused multiply-add in the relaxed-SIMD build
