@@ -30,10 +30,12 @@ export let LISTS: usize = 0; // gemm_sparse_f32's lists of nonzeros: LIST_CHUNK 
 @inline export const LIST_CHUNK = 128; // lists per pass: rows of X (NT) or columns of X (TN)
 // @ts-ignore: decorator
 @inline export const LIST_INTS = 2 * KC + 1; // a count, then up to KC pairs (k step, value)
-export let TACC: usize = 0; // gemm_sparse_f32's raw sums: 8 passes of up to 32 outputs
-export let TROWS: usize = 0; // the same sums transposed, 32 rows of 8 (TN)
 // @ts-ignore: decorator
-@inline export const LIST_FLOATS = LIST_CHUNK * LIST_INTS + 2 * 8 * 32;
+@inline export const PW = 40; // gemm_sparse_f32's widest panel: 10 accumulators, as the 5x8 tile; 400 = 10 x 40
+export let TACC: usize = 0; // gemm_sparse_f32's raw sums: 8 passes of up to PW outputs
+export let TROWS: usize = 0; // the same sums transposed, PW rows of 8 (TN)
+// @ts-ignore: decorator
+@inline export const LIST_FLOATS = LIST_CHUNK * LIST_INTS + 2 * 8 * PW;
 
 
 /** Points the workspace at ptr (gemm_set_workspace): MC * KC floats of A, KC * NC of B, the tile, then gemm_sparse_f32's lists and sums. */
@@ -43,7 +45,7 @@ export function set_gemm_workspace(ptr: usize): void {
   TILE = wsB + <usize>(KC * NC * 4);
   LISTS = TILE + <usize>(TILE_FLOATS * 4);
   TACC = LISTS + <usize>(LIST_CHUNK * LIST_INTS * 4);
-  TROWS = TACC + <usize>(8 * 32 * 4);
+  TROWS = TACC + <usize>(8 * PW * 4);
 }
 
 // acc + a * b: two roundings with plain SIMD; one fused multiply-add in the relaxed-SIMD build
