@@ -1,6 +1,6 @@
 // gemm_sparse_f32 gives gemm_f32's bits: on each backend against its own gemm_f32, on sparse data
 // with all-zero rows and columns and -0, every epilogue, k across blocks; NaN and infinities in
-// either operand; on 2 and 3 threads; in the relaxed-SIMD build; and a VAE trained on MNIST
+// either operand; on 2 and 3 threads; in the relaxed-SIMD build; which layers take it; and a VAE trained on MNIST
 // with the first layer's sparse path ends with bitwise the parameters of the dense path.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -159,7 +159,24 @@ describe('gemm_sparse_f32 on kernel threads and in the relaxed-SIMD build', () =
   });
 });
 
-describe('a VAE on MNIST with the sparse first layer trains to bitwise the dense parameters', () => {
+describe('which dense layers take the sparse path', () => {
+  it('the data\'s first layer and every layer after a ReLU (the heads after a ReLU encoder), nothing else', async () => {
+    await wv.init();
+    const marks = (opts: Partial<ConstructorParameters<typeof wv.VAE>[0]>): Record<string, boolean> => {
+      const vae = new wv.VAE({ inputDim: 12, hiddenDims: [10, 9], latentDim: 3, seed: 1, ...opts });
+      type Step = { spec: { name: string }; sparseInput?: boolean };
+      const m = vae as unknown as { encoder: { steps: Step[] }; decoder: { steps: Step[] }; meanHead: Step; logVarHead: Step };
+      const out = Object.fromEntries([...m.encoder.steps, m.meanHead, m.logVarHead, ...m.decoder.steps].map((l) => [l.spec.name, l.sparseInput === true]));
+      vae.dispose();
+      return out;
+    };
+    expect(marks({})).toEqual({ 'encoder.0': true, 'encoder.1': true, mean: true, logvar: true, 'decoder.0': false, 'decoder.1': true, 'decoder.2': true });
+    expect(marks({ activation: 'tanh' })).toEqual({ 'encoder.0': true, 'encoder.1': false, mean: false, logvar: false, 'decoder.0': false, 'decoder.1': false, 'decoder.2': false });
+    expect(marks({ hiddenDims: [] })).toEqual({ mean: true, logvar: true, 'decoder.0': false });
+  });
+});
+
+describe('a VAE on MNIST with its sparse layers (data and ReLU inputs) trains to bitwise the dense parameters', () => {
   it('wasm on 1 and 2 threads, and js: 6 steps of Adam, batch 128 (the last one of 96 rows)', async () => {
     const { train } = await wv.datasets.mnist();
     const x = wv.matrix(5 * 128 + 96, 784, train.images.data.subarray(0, (5 * 128 + 96) * 784));

@@ -138,6 +138,7 @@ export class VAE extends Model {
     this.encoder = new Stack(arch.encoder, this.store, { dataInput: true });
     this.meanHead = DENSE.create(heads[0], this.store) as Dense;
     this.logVarHead = DENSE.create(heads[1], this.store) as Dense;
+    this.meanHead.sparseInput = this.logVarHead.sparseInput = this.encoder.sparseOutput;
     this.decoder = new Stack(arch.decoder, this.store);
     if (learned) {
       this.outLogVar = this.store.param('output.logvar');

@@ -10,10 +10,11 @@
 // the float64 reference computes), so the results agree to rounding, not bitwise. The backward
 // writes the two blocks of dW the same way, and needs no gradient for c.
 //
-// The first layer of an encoder (inputIsData, unconditioned) multiplies by the data twice, in
-// forward (x W^T) and in the weight gradient (dY^T x), and data such as MNIST is mostly zeros
-// (81% of its pixels): those two GEMMs run gemm_sparse_f32, which skips x's zeros and gives
-// gemm_f32's bits (kernel-table.ts; it runs gemm_f32 itself where x is dense).
+// A dense layer multiplies by its input twice, in forward (x W^T) and in the weight gradient
+// (dY^T x). Where the input may be mostly zeros (sparseInput, unconditioned: an encoder's data,
+// such as MNIST's pixels, 81% zeros; a ReLU's output, about half zeros), those two GEMMs run
+// gemm_sparse_f32, which skips x's zeros and gives gemm_f32's bits (kernel-table.ts; it runs
+// gemm_f32 itself where x is dense).
 import type { Act, Backend, Buf } from '../backend/index.js';
 import { WavaeError, checkKeys, describe } from '../errors.js';
 import type { Rng } from '../random.js';
@@ -72,7 +73,7 @@ export function denseInit(flat: Float32Array, layout: ParamLayout, spec: DenseSp
   }
 }
 
-/** Internal switch (tests, benchmarks): false makes every dense layer use gemm_f32 on its data too. */
+/** Internal switch (tests, benchmarks): false makes every dense layer use gemm_f32 on sparse input too. */
 export const sparseData = { enabled: true };
 
 /** A dense layer bound to its parameter and gradient views. */
@@ -83,7 +84,7 @@ export class Dense implements Layer {
   readonly db: Buf; // (nout)
   readonly passThrough = false;
   readonly workspace: readonly number[] = [];
-  inputIsData = false;
+  sparseInput = false;
   /** A conditioned layer's blocks of columns of w and dw (row stride nin + cond): the input's, then the condition's. */
   private readonly blocks: { wx: Buf; wc: Buf; dwx: Buf; dwc: Buf } | null = null;
 
@@ -100,12 +101,12 @@ export class Dense implements Layer {
     }
   }
 
-  /** out (n, nout) = act(inp (n, nin) W^T + b): one NT gemm with the fused epilogue (gemm_sparse_f32 on data); with a condition, act(inp W_x^T + cond W_c^T + b). */
+  /** out (n, nout) = act(inp (n, nin) W^T + b): one NT gemm with the fused epilogue (gemm_sparse_f32 on sparse input); with a condition, act(inp W_x^T + cond W_c^T + b). */
   forward(be: Backend, out: Buf, inp: Buf, n: number, _ws?: readonly unknown[], cond?: Buf | null): void {
     const { nin, nout, act } = this.spec;
     const k = this.blocks;
     if (!k) {
-      if (this.inputIsData && sparseData.enabled) be.gemmSparse_f32(false, true, n, nout, nin, 1, inp, this.w, 0, out, this.b, act);
+      if (this.sparseInput && sparseData.enabled) be.gemmSparse_f32(false, true, n, nout, nin, 1, inp, this.w, 0, out, this.b, act);
       else be.gemm_f32(false, true, n, nout, nin, 1, inp, this.w, 0, out, this.b, act);
       return;
     }
@@ -116,7 +117,7 @@ export class Dense implements Layer {
 
   /**
    * Backward of forward(). dout (n, nout) holds dL/d(out) and is OVERWRITTEN with dL/d(pre-act).
-   * dW (nout, nin) = dpre^T inp (TN gemm; gemm_sparse_f32 on data) and db = column sums of dpre are OVERWRITTEN (with a
+   * dW (nout, nin) = dpre^T inp (TN gemm; gemm_sparse_f32 on sparse input) and db = column sums of dpre are OVERWRITTEN (with a
    * condition: dW's two blocks, dpre^T inp and dpre^T cond).
    * dinp (n, nin) = dpre W (NN gemm) is overwritten when dinpBeta = 0 and added to when 1;
    * null skips it (the first layer needs no input gradient).
@@ -126,7 +127,7 @@ export class Dense implements Layer {
     if (act !== 'identity') be.act_backward_f32(dout, dout, out, act);
     const k = this.blocks;
     if (!k) {
-      if (this.inputIsData && sparseData.enabled) be.gemmSparse_f32(true, false, nout, nin, n, 1, dout, inp, 0, this.dw);
+      if (this.sparseInput && sparseData.enabled) be.gemmSparse_f32(true, false, nout, nin, n, 1, dout, inp, 0, this.dw);
       else be.gemm_f32(true, false, nout, nin, n, 1, dout, inp, 0, this.dw);
     } else {
       const C = this.spec.cond;

@@ -66,10 +66,10 @@ export interface Layer {
   /** Floats per row of each workspace buffer the layer keeps from forward to backward (im2col patches); [] for none. */
   readonly workspace: readonly number[];
   /**
-   * Set by a stack whose input is the model's data (Stack's dataInput) on its first computing
-   * layer: the input may be mostly zeros (images), which a layer may skip (dense does).
+   * Set by a stack (or a model, for its heads) on a layer whose input may be mostly zeros, which
+   * the layer may skip (dense does): the model's data (images), or the output of a ReLU.
    */
-  inputIsData?: boolean;
+  sparseInput?: boolean;
   /**
    * out (n, output) from inp (n, input); ws: the planned workspaces (their first n rows are this
    * batch's); cond (n, condition): the condition rows, for the layer that takes them.

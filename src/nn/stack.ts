@@ -108,12 +108,20 @@ export class Stack {
   /** The step that takes the condition, or -1. */
   private readonly conditioned: number;
 
-  /** dataInput: the stack's input is the model's data (an encoder), marked on its first computing layer (Layer.inputIsData). */
-  constructor(readonly resolved: readonly ResolvedLayer[], store: ParamStore, options: { readonly dataInput?: boolean } = {}) {
+  /**
+   * dataInput: the stack's input is the model's data (an encoder). Layer.sparseInput marks the
+   * first computing layer then, and every layer after a ReLU (flatten and reshape between).
+   */
+  constructor(readonly resolved: readonly ResolvedLayer[], store: ParamStore, private readonly options: { readonly dataInput?: boolean } = {}) {
     this.layers = resolved.map((l) => LAYER_TYPES[l.spec.type].create(l, store));
     this.steps = this.layers.filter((l) => !l.passThrough);
-    if (options.dataInput && this.steps.length > 0) this.steps[0].inputIsData = true;
+    this.steps.forEach((l, i) => { l.sparseInput = i === 0 ? options.dataInput === true : reluOutput(this.steps[i - 1]); });
     this.conditioned = this.steps.findIndex((l) => l.resolved.condition);
+  }
+
+  /** True when the stack's output may be mostly zeros: a ReLU's, or the data of a stack that computes nothing. */
+  get sparseOutput(): boolean {
+    return this.steps.length === 0 ? this.options.dataInput === true : reluOutput(this.steps[this.steps.length - 1]);
   }
 
   /** True when the stack computes nothing: its output is its input. */
@@ -153,4 +161,9 @@ export class Stack {
         i === this.conditioned ? cond : null);
     }
   }
+}
+
+/** True when a layer's output comes out of a ReLU (exact zeros wherever its input was negative). */
+function reluOutput(layer: Layer): boolean {
+  return layer.resolved.spec.activation === 'relu';
 }
