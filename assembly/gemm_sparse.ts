@@ -13,7 +13,7 @@
 //
 // NT stores a pass as 40 outputs of one row of C; TN as 40 outputs of one column, so it runs 8
 // columns (lists) against a panel, transposes the 8 x 40 sums and stores 8-wide row pieces.
-// Narrower panels (16, 8) take the last columns. 40 and 48 measured alike and 10% faster than 32.
+// Narrower panels (32, 24, 16, 8) share out the last columns evenly (panel_width). 40 and 48 measured alike, 10% faster than 32.
 // The epilogue is gemm_f32's (finish_row, through finish_small_row).
 //
 // Why the bits are gemm_f32's: gemm_f32 (gemm.ts) sums each output over its equal k blocks of at
@@ -160,10 +160,14 @@ function finish_4x8(c: usize, ldcb: usize, sums: usize, colb: usize, alpha: f32,
   finish_row(c + 3 * ldcb, c + 3 * ldcb, f32x4.shuffle(l2, l3, 2, 3, 6, 7), f32x4.shuffle(h2, h3, 2, 3, 6, 7), alpha, beta, bias, act, actAlpha);
 }
 
-// Width of the next panel when rem columns remain: 32, then 16 or 8 for the rest (zero-padded).
+// Width of the next panel when rem columns remain: the fewest panels of at most PW columns, as
+// even as multiples of 8 allow (64 = 32 + 32, not 40 + 16 + 8; 400 = 10 x 40; 784 = 18 x 40 +
+// 2 x 32): the passes of narrow panels are bound by their accumulators' latency.
 // @ts-ignore: decorator
 @inline function panel_width(rem: i32): i32 {
-  return rem >= PW ? PW : rem > 8 ? 16 : 8;
+  const units = (rem + 7) >> 3;
+  const panels = (units + PW / 8 - 1) / (PW / 8);
+  return ((units + panels - 1) / panels) << 3;
 }
 
 // Packs the dense operand's block into panels Pp[p][c] (panel_width columns, zero-padded), panel
@@ -263,12 +267,11 @@ function list_cols(x: usize, ldx: i32, pc: i32, jc: i32, kc: i32, ncc: i32, skip
 }
 
 // One pass: out[0 .. wd) = sum over the list's (p, x) of x * panel[p][0 .. wd), each sum from +0
-// in list order with madd. wd is PW, 16 or 8 (panel_width), a constant in each instance.
+// in list order with madd. wd is a multiple of 8 up to PW (panel_width), a constant in each instance.
 // @ts-ignore: decorator
 @inline function list_pass_w(wd: i32, list: usize, panel: usize, out: usize): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-  let a8 = f32x4.splat(0), a9 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
+  let a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0), a8 = f32x4.splat(0), a9 = f32x4.splat(0);
   let e = list + 4;
   const end = e + (<usize>load<i32>(list) << 3);
   const step = <usize>wd << 2;
@@ -281,19 +284,17 @@ function list_cols(x: usize, ldx: i32, pc: i32, jc: i32, kc: i32, ncc: i32, skip
       a2 = madd(xv, v128.load(bq, 32), a2);
       a3 = madd(xv, v128.load(bq, 48), a3);
     }
-    if (wd >= 32) {
+    if (wd >= 24) {
       a4 = madd(xv, v128.load(bq, 64), a4);
       a5 = madd(xv, v128.load(bq, 80), a5);
+    }
+    if (wd >= 32) {
       a6 = madd(xv, v128.load(bq, 96), a6);
       a7 = madd(xv, v128.load(bq, 112), a7);
     }
     if (wd >= 40) {
       a8 = madd(xv, v128.load(bq, 128), a8);
       a9 = madd(xv, v128.load(bq, 144), a9);
-    }
-    if (wd >= 48) {
-      a10 = madd(xv, v128.load(bq, 160), a10);
-      a11 = madd(xv, v128.load(bq, 176), a11);
     }
   }
   v128.store(out, a0);
@@ -302,9 +303,11 @@ function list_cols(x: usize, ldx: i32, pc: i32, jc: i32, kc: i32, ncc: i32, skip
     v128.store(out, a2, 32);
     v128.store(out, a3, 48);
   }
-  if (wd >= 32) {
+  if (wd >= 24) {
     v128.store(out, a4, 64);
     v128.store(out, a5, 80);
+  }
+  if (wd >= 32) {
     v128.store(out, a6, 96);
     v128.store(out, a7, 112);
   }
@@ -312,19 +315,19 @@ function list_cols(x: usize, ldx: i32, pc: i32, jc: i32, kc: i32, ncc: i32, skip
     v128.store(out, a8, 128);
     v128.store(out, a9, 144);
   }
-  if (wd >= 48) {
-    v128.store(out, a10, 160);
-    v128.store(out, a11, 176);
-  }
 }
 
-function list_pass_pw(list: usize, panel: usize, out: usize): void { list_pass_w(PW, list, panel, out); }
+function list_pass_40(list: usize, panel: usize, out: usize): void { list_pass_w(40, list, panel, out); }
+function list_pass_32(list: usize, panel: usize, out: usize): void { list_pass_w(32, list, panel, out); }
+function list_pass_24(list: usize, panel: usize, out: usize): void { list_pass_w(24, list, panel, out); }
 function list_pass_16(list: usize, panel: usize, out: usize): void { list_pass_w(16, list, panel, out); }
 function list_pass_8(list: usize, panel: usize, out: usize): void { list_pass_w(8, list, panel, out); }
 
 // @ts-ignore: decorator
 @inline function list_pass(wd: i32, list: usize, panel: usize, out: usize): void {
-  if (wd == PW) list_pass_pw(list, panel, out);
+  if (wd == 40) list_pass_40(list, panel, out);
+  else if (wd == 32) list_pass_32(list, panel, out);
+  else if (wd == 24) list_pass_24(list, panel, out);
   else if (wd == 16) list_pass_16(list, panel, out);
   else list_pass_8(list, panel, out);
 }

@@ -31,7 +31,7 @@ export let LISTS: usize = 0; // gemm_sparse_f32's lists of nonzeros: LIST_CHUNK 
 // @ts-ignore: decorator
 @inline export const LIST_INTS = 2 * KC + 1; // a count, then up to KC pairs (k step, value)
 // @ts-ignore: decorator
-@inline export const PW = 40; // gemm_sparse_f32's widest panel: 10 accumulators, as the 5x8 tile; 400 = 10 x 40
+@inline export const PW = 40; // gemm_sparse_f32's widest panel: 10 accumulators, as the 5x8 tile; 400 = 10 x 40 (list_pass has 40, 32, 24, 16, 8)
 export let TACC: usize = 0; // gemm_sparse_f32's raw sums: 8 passes of up to PW outputs
 export let TROWS: usize = 0; // the same sums transposed, PW rows of 8 (TN)
 // @ts-ignore: decorator
