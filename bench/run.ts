@@ -1,5 +1,7 @@
-// npm run bench [-- --quick] [-- --only gemm|kernels|train|conv|inference|serve|startup]: every suite in one
-// process, one run; prints the tables and (all but --quick runs) writes bench/results/<date>-<hhmm>-<cpu>-<cores>c[-suite].{json,md}.
+// npm run bench [-- --quick] [-- --only gemm|kernels|train|conv|inference|serve|startup] [-- --rounds N]: every
+// suite in one process, one run; prints the tables and (all but --quick runs) writes
+// bench/results/<date>-<hhmm>-<cpu>-<cores>c[-suite].{json,md}. --rounds N (train suite): the rows
+// that set targets (wavae wasm, Node 24, PyTorch) run N times, alternated, and keep their best.
 // Ratios measured side by side in this run are the headline; absolute numbers vary by machine.
 import * as wv from '../src/node.js';
 import { benchGemm, squareShapes, VAE_SHAPES, type GemmRow } from './gemm.js';
@@ -16,6 +18,9 @@ const quick = args.includes('--quick');
 const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? args[onlyAt + 1] : null;
 const want = (suite: string): boolean => !only || only === suite;
+const roundsAt = args.indexOf('--rounds');
+const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 1;
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9) throw new Error(`--rounds must be an integer in [1, 9], got ${args[roundsAt + 1]}`);
 
 const info = machineInfo();
 const t0 = performance.now();
@@ -52,7 +57,7 @@ let mnist: Awaited<ReturnType<typeof wv.datasets.mnist>> | null = null;
 if (want('train') || want('conv') || want('inference') || want('serve')) mnist = await wv.datasets.mnist();
 
 if (want('train') && mnist) {
-  const { rows, node24, torch } = await benchTraining(mnist.train.images, { seconds: quick ? 1.5 : 8 });
+  const { rows, node24, torch } = await benchTraining(mnist.train.images, { seconds: quick ? 1.5 : 8, rounds });
   results.training = rows;
   results.trainingPeers = { node24, torch };
   const get = (b: string): number | undefined => rows.find((r) => r.backend === b)?.samplesPerSec;
@@ -65,7 +70,7 @@ if (want('train') && mnist) {
 }
 
 if (want('train')) {
-  const { rows, node24, torch } = await benchGaussianTraining({ seconds: quick ? 1.5 : 8 });
+  const { rows, node24, torch } = await benchGaussianTraining({ seconds: quick ? 1.5 : 8, rounds });
   results.gaussianTraining = { rows, node24, torch };
   const get = (b: string): number | undefined => rows.find((r) => r.backend === b)?.samplesPerSec;
   const torchBest = Math.max(0, ...rows.filter((r) => r.library === 'PyTorch').map((r) => r.samplesPerSec)) || undefined;
@@ -135,7 +140,8 @@ if (want('relaxed')) {
 
 const seconds = (performance.now() - t0) / 1000;
 md.push(`Run time ${seconds.toFixed(0)} s. One thread unless a row or column says 2 threads (init({ threads: 2 }): GEMMs, optimizer updates and losses split across worker_threads). TF.js ${'4.22.0'} runs with its wasm backend (SIMD binary, one thread) and its cpu backend, ` +
-  'training written with tf.variable + tf.train.adam + optimizer.minimize; warm-up excluded.\n');
+  'training written with tf.variable + tf.train.adam + optimizer.minimize; warm-up excluded.' +
+  (rounds > 1 && want('train') ? ` Training: wavae's wasm rows, Node 24's and PyTorch's are the best of ${rounds} rounds, alternated; the js and TF.js rows ran once.` : '') + '\n');
 const text = md.join('\n');
 console.log('\n' + text);
 if (!quick) { // a single suite (--only) is kept too, named by it
