@@ -37,7 +37,6 @@ export async function wavaeDenseRow(images: wv.Matrix, threads: number, seconds:
   return { row: { library: 'wavae', detail, threads, samplesPerSec: (B / ms) * 1000, msPerStep: ms }, vae, steps };
 }
 
-/** Every row of the dense training suite, and why Node 24 or PyTorch rows are missing, if they are. */
 /**
  * The best of each row over rounds: the rows that compete (wavae's wasm rows, Node 24's and
  * PyTorch's) run `rounds` times, alternated, and keep their fastest run, as a noisy shared machine
@@ -55,29 +54,41 @@ class BestRows {
   }
 }
 
+/**
+ * The rows that set targets, `rounds` times alternated, into best: wavae wasm on 1 and 2 threads,
+ * Node 24's rows and PyTorch's, on data (MNIST with the Bernoulli likelihood for 'dense', standard
+ * normal rows with the Gaussian one for 'gaussian'). Returns why Node 24 or PyTorch rows are missing.
+ */
+async function competingRounds(arch: 'dense' | 'gaussian', data: wv.Matrix, opts: { seconds: number; rounds?: number; log?: (s: string) => void },
+  best: BestRows): Promise<{ node24: string | null; torch: string | null }> {
+  const log = opts.log ?? console.log;
+  const label = arch === 'gaussian' ? 'gaussian train' : 'train';
+  const rounds = opts.rounds ?? 1;
+  let why = { node24: null as string | null, torch: null as string | null };
+  for (let round = 0; round < rounds; round++) {
+    if (rounds > 1) log(`${label}: round ${round + 1} of ${rounds}`);
+    for (const threads of [1, 2]) {
+      const { row, vae, steps } = await wavaeDenseRow(data, threads, opts.seconds, 'wasm', arch === 'gaussian' ? 'gaussian' : 'bernoulli');
+      const name = threads > 1 ? 'wasm-2t' : 'wasm';
+      best.keep({ ...row, backend: name });
+      log(`${label} wavae ${name.padEnd(7)} ${row.samplesPerSec.toFixed(0).padStart(6)} samples/s  (${row.msPerStep.toFixed(2)} ms per batch of ${B}, ${steps} steps)`);
+      vae.dispose();
+    }
+    const n24 = node24Rows(arch, opts.seconds, log);
+    n24.rows.forEach((r) => best.keep({ ...r, backend: r.threads > 1 ? 'node24-wasm-2t' : 'node24-wasm' }));
+    const torch = torchRows(arch, opts.seconds, log);
+    torch.rows.forEach((r) => best.keep({ ...r, backend: r.threads > 1 ? 'torch-2c' : 'torch' }));
+    why = { node24: n24.why, torch: torch.why };
+  }
+  return why;
+}
+
+/** Every row of the dense training suite, and why Node 24 or PyTorch rows are missing, if they are. */
 export async function benchTraining(images: wv.Matrix, opts: { seconds: number; rounds?: number; log?: (s: string) => void }): Promise<{ rows: TrainRow[]; node24: string | null; torch: string | null }> {
   const log = opts.log ?? console.log;
   const best = new BestRows();
   const budget = opts.seconds * 1000;
-  let n24: { why: string | null } = { why: null };
-  let torch: { why: string | null } = { why: null };
-  const rounds = opts.rounds ?? 1;
-  for (let round = 0; round < rounds; round++) {
-    if (rounds > 1) log(`train: round ${round + 1} of ${rounds}`);
-    for (const threads of [1, 2]) {
-      const { row, vae, steps } = await wavaeDenseRow(images, threads, opts.seconds);
-      const name = threads > 1 ? 'wasm-2t' : 'wasm';
-      best.keep({ ...row, backend: name });
-      log(`train wavae ${name.padEnd(7)} ${row.samplesPerSec.toFixed(0).padStart(6)} samples/s  (${row.msPerStep.toFixed(2)} ms per batch of ${B}, ${steps} steps)`);
-      vae.dispose();
-    }
-    const n = node24Rows('dense', opts.seconds, log);
-    n24 = n;
-    n.rows.forEach((r) => best.keep({ ...r, backend: r.threads > 1 ? 'node24-wasm-2t' : 'node24-wasm' }));
-    const t = torchRows('dense', opts.seconds, log);
-    torch = t;
-    t.rows.forEach((r) => best.keep({ ...r, backend: r.threads > 1 ? 'torch-2c' : 'torch' }));
-  }
+  const why = await competingRounds('dense', images, opts, best);
   { // the rows that set no target run once: the js backend and TF.js (slow, and far behind)
     const { row, vae, steps } = await wavaeDenseRow(images, 1, opts.seconds, 'js');
     best.keep({ ...row, backend: 'js' });
@@ -100,7 +111,7 @@ export async function benchTraining(images: wv.Matrix, opts: { seconds: number; 
     vae.dispose();
   }
   const rows = best.rows(['wasm', 'wasm-2t', 'js', 'node24-wasm', 'node24-wasm-2t', 'tfjs-wasm', 'tfjs-cpu', 'torch', 'torch-2c']);
-  return { rows, node24: n24.why, torch: torch.why };
+  return { rows, ...why };
 }
 
 /**
@@ -119,26 +130,7 @@ export function gaussianRows(rows: number): wv.Matrix {
  * fastest settings on the same model and data shape.
  */
 export async function benchGaussianTraining(opts: { seconds: number; rounds?: number; log?: (s: string) => void }): Promise<{ rows: TrainRow[]; node24: string | null; torch: string | null }> {
-  const log = opts.log ?? console.log;
   const best = new BestRows();
-  const data = gaussianRows(60_000);
-  let n24: { why: string | null } = { why: null };
-  let torch: { why: string | null } = { why: null };
-  const rounds = opts.rounds ?? 1;
-  for (let round = 0; round < rounds; round++) {
-    if (rounds > 1) log(`gaussian train: round ${round + 1} of ${rounds}`);
-    for (const threads of [1, 2]) {
-      const { row, vae, steps } = await wavaeDenseRow(data, threads, opts.seconds, 'wasm', 'gaussian');
-      best.keep({ ...row, backend: threads > 1 ? 'wasm-2t' : 'wasm' });
-      log(`gaussian train wavae ${threads} thread(s) ${row.samplesPerSec.toFixed(0).padStart(6)} samples/s  (${row.msPerStep.toFixed(2)} ms per batch, ${steps} steps)`);
-      vae.dispose();
-    }
-    const n = node24Rows('gaussian', opts.seconds, log);
-    n24 = n;
-    n.rows.forEach((r) => best.keep({ ...r, backend: r.threads > 1 ? 'node24-wasm-2t' : 'node24-wasm' }));
-    const t = torchRows('gaussian', opts.seconds, log);
-    torch = t;
-    t.rows.forEach((r) => best.keep({ ...r, backend: r.threads > 1 ? 'torch-2c' : 'torch' }));
-  }
-  return { rows: best.rows(['wasm', 'wasm-2t', 'node24-wasm', 'node24-wasm-2t', 'torch', 'torch-2c']), node24: n24.why, torch: torch.why };
+  const why = await competingRounds('gaussian', gaussianRows(60_000), opts, best);
+  return { rows: best.rows(['wasm', 'wasm-2t', 'node24-wasm', 'node24-wasm-2t', 'torch', 'torch-2c']), ...why };
 }
